@@ -1,0 +1,41 @@
+import os
+import re
+import sys
+from collections import Counter
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)
+
+_SUITES = {"OnnxBackendNodeModelTest": "node", "OnnxBackendSimpleModelTest": "simple",
+           "OnnxBackendPyTorchConvertedModelTest": "pytorch-converted",
+           "OnnxBackendPyTorchOperatorModelTest": "pytorch-operator",
+           "OnnxBackendRealModelTest": "real (light models)"}
+_counts = {}
+
+
+def pytest_runtest_logreport(report):
+    m = re.search(r"::(OnnxBackend\w+)::", report.nodeid)
+    if not m or m.group(1) not in _SUITES:
+        return
+    c = _counts.setdefault(_SUITES[m.group(1)], Counter())
+    if report.when == "call":
+        c["passed" if report.passed else "failed" if report.failed else "skipped"] += 1
+    elif report.when == "setup" and report.skipped:
+        c["skipped"] += 1
+    elif report.when == "setup" and report.failed:
+        c["failed"] += 1
+
+
+def pytest_terminal_summary(terminalreporter):
+    if not _counts:
+        return
+    terminalreporter.section("ONNX backend conformance")
+    for suite, c in _counts.items():
+        total = c["passed"] + c["failed"] + c["skipped"]
+        pct = 100.0 * c["passed"] / total if total else 0.0
+        terminalreporter.write_line(
+            f"{suite:22s} {c['passed']:5d} / {total:5d} passed ({pct:5.1f} %), "
+            f"{c['failed']} failed, {c['skipped']} excluded or skipped")

@@ -1,0 +1,64 @@
+"""The exception hierarchy: every failure a user can cause is a ``TinyInferError``.
+
+All user-facing wording lives here or is built with the helpers here, so a message always names
+what it is about (file, node, op, input) and says what was expected and what was found.
+
+    TinyInferError
+    ├── ModelError            the model file or graph is malformed or inconsistent
+    │   ├── DecodeError       the protobuf bytes themselves are bad
+    │   └── UnsupportedOpError   no implementation for (domain, op, opset)
+    ├── InputError            a feed does not match what the model declares
+    ├── ResourceLimitError    a budget (bytes, iterations, nesting, time) would be exceeded
+    └── RuntimeFailure        an op failed at run time on data it could not check earlier
+"""
+from __future__ import annotations
+
+
+class TinyInferError(Exception):
+    """Base class of every error tinyinfer raises on purpose."""
+
+
+class ModelError(TinyInferError):
+    """The model (file, graph, node, attribute) is malformed or inconsistent."""
+
+    def __init__(self, where, message: str = ""):
+        # ModelError(node, "msg") or ModelError("msg")
+        if message == "" and isinstance(where, str):
+            super().__init__(where)
+        else:
+            super().__init__(f"{describe(where)}: {message}")
+
+
+class DecodeError(ModelError):
+    """The protobuf bytes are not a well-formed ONNX message."""
+
+
+class UnsupportedOpError(ModelError):
+    """No implementation is registered for an op at the model's opset."""
+
+
+class InputError(TinyInferError):
+    """A feed given to ``run`` does not match the model's declared inputs."""
+
+
+class ResourceLimitError(TinyInferError):
+    """Running or loading would exceed a configured budget."""
+
+
+class RuntimeFailure(TinyInferError):
+    """An op failed at run time on values that could only be checked then."""
+
+    def __init__(self, where, message: str = ""):
+        if message == "" and isinstance(where, str):
+            super().__init__(where)
+        else:
+            super().__init__(f"{describe(where)}: {message}")
+
+
+def describe(where) -> str:
+    """Name a node (or anything with a ``describe()``), for the start of an error sentence."""
+    if where is None:
+        return "model"
+    if hasattr(where, "describe"):
+        return where.describe()
+    return str(where)
