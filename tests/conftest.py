@@ -39,3 +39,10 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.write_line(
             f"{suite:22s} {c['passed']:5d} / {total:5d} passed ({pct:5.1f} %), "
             f"{c['failed']} failed, {c['skipped']} excluded or skipped")
+
+
+@pytest.fixture(scope="session")
+def ppocr_dir():
+    """The PP-OCR models shipped in the rapidocr_onnxruntime wheel."""
+    rapidocr = pytest.importorskip("rapidocr_onnxruntime")
+    return os.path.join(os.path.dirname(rapidocr.__file__), "models")

@@ -6,7 +6,8 @@ Where the elements are, by ONNX element type (TensorProto fields in brackets):
                       byte (low nibble first), int2/uint2 four per byte, float6 four per 3 bytes
     float_data [4]    FLOAT, COMPLEX64 (real, imag pairs)
     int32_data [5]    INT32, INT16, INT8, UINT16, UINT8, BOOL, and the bit patterns of FLOAT16,
-                      BFLOAT16, FLOAT8*, and packed bytes of INT4/UINT4/FLOAT4E2M1/INT2/UINT2
+                      BFLOAT16, FLOAT8*, FLOAT6* (one per entry), and packed bytes of
+                      INT4/UINT4/FLOAT4E2M1/INT2/UINT2
     int64_data [7]    INT64
     double_data [10]  DOUBLE, COMPLEX128
     uint64_data [11]  UINT32, UINT64
@@ -149,7 +150,7 @@ def to_array(buf: bytes, t: RawTensor, what: str, read_external=None) -> np.ndar
         return vals.astype(dtype).reshape(t.dims)
     # everything else lives in int32_data
     vals = t.int32s.int64() if t.int32s else np.zeros(0, np.int64)
-    if code in PACKED_BITS:
+    if code in PACKED_BITS and code not in (dt.FLOAT6E2M3, dt.FLOAT6E3M2):  # float6: one per entry
         _check_count(len(vals), packed_nbytes(code, n), what, t.dims)
         return unpack(vals.astype(np.uint8), code, t.dims, n)
     _check_count(len(vals), n, what, t.dims)
