@@ -37,3 +37,87 @@ def require(cond: bool, node, message: str, model_error: bool = True) -> None:
     """Raise a ModelError (or RuntimeFailure) naming the node when ``cond`` is false."""
     if not cond:
         raise (ModelError if model_error else RuntimeFailure)(node, message)
+
+
+DEFAULT_MAX_LOOP_ITERATIONS = 10 ** 7
+
+
+def loop_budget(ctx) -> int:
+    """How many iterations a Loop/Scan may run: ``max_loop_iterations`` from the session options
+    (attribute or config entry ``tinyinfer.max_loop_iterations``), else 10**7."""
+    options = getattr(ctx, "options", None)
+    value = getattr(options, "max_loop_iterations", None)
+    if value is None:
+        value = (getattr(options, "config", None) or {}).get("tinyinfer.max_loop_iterations")
+    return DEFAULT_MAX_LOOP_ITERATIONS if value is None else int(value)
+
+
+def empty_like_type(type_info, node=None) -> np.ndarray:
+    """An empty tensor of a declared ir.TypeInfo: its element type, unknown dims taken as 0."""
+    from .. import dtypes
+
+    elem = getattr(type_info, "elem_type", 0) or dtypes.FLOAT
+    shape = getattr(type_info, "shape", None) or ()
+    dims = [d if isinstance(d, int) and d >= 0 else 0 for d in shape]
+    return np.zeros(dims, dtype=dtypes.to_numpy(elem))
+
+
+MAX_ELEMENTS = 2 ** 31
+
+
+def check_output_size(shape, node, what: str = "output") -> None:
+    """Refuse (RuntimeFailure naming the node) a shape with a negative dim or over 2**31 elements.
+
+    For ops whose output size comes from data (Expand, Tile, ConstantOfShape, Range, OneHot ...),
+    so an untrusted model cannot make us allocate without bound.
+    """
+    n = 1
+    for d in shape:
+        d = int(d)
+        if d < 0:
+            raise RuntimeFailure(node, f"the {what} shape {list(shape)} has a negative dimension")
+        n *= d
+    if n > MAX_ELEMENTS:
+        raise RuntimeFailure(node, f"the {what} would have {n} elements (shape {list(shape)}), "
+                                   f"more than the limit of 2**31")
+
+
+def bfloat16_to_float32(x: np.ndarray) -> np.ndarray:
+    """Decode a tagged bfloat16 array to float32 (exact: bfloat16 is float32's top 16 bits)."""
+    bits = np.ascontiguousarray(x).view(np.uint16).astype(np.uint32) << 16
+    return bits.view(np.float32).reshape(x.shape)
+
+
+def float32_to_bfloat16(x: np.ndarray) -> np.ndarray:
+    """Encode float32 as tagged bfloat16, rounding to nearest even (NaN stays NaN)."""
+    from ..dtypes import bfloat16
+
+    f = np.ascontiguousarray(x, dtype=np.float32)
+    bits = f.view(np.uint32)
+    rounded = ((bits + 0x7FFF + ((bits >> 16) & 1)) >> 16).astype(np.uint16)
+    rounded = np.where(np.isnan(f), np.uint16(0x7FC0), rounded).astype(np.uint16)
+    return rounded.view(bfloat16).reshape(f.shape)
+
+
+def float_compute(x: Optional[np.ndarray]) -> Optional[np.ndarray]:
+    """A float input as an array NumPy can compute on: bfloat16 (tagged) decoded to float32.
+
+    Other dtypes pass through unchanged; pair with ``float_restore`` to encode the result."""
+    if x is None or x.dtype.names is None:
+        return x
+    if x.dtype.names[0] != "bfloat16":
+        raise TypeError(f"cannot compute on {x.dtype.names[0]} here")
+    bits = x.view(np.uint16).astype(np.uint32) << 16  # (…) bf16 bits -> high half of f32
+    return bits.view(np.float32)
+
+
+def float_restore(y: np.ndarray, dtype) -> np.ndarray:
+    """Encode a computed float array as ``dtype``; bfloat16 rounds to nearest even, NaN stays NaN."""
+    dtype = np.dtype(dtype)
+    if dtype.names is None:
+        return np.asarray(y).astype(dtype, copy=False)
+    f = np.ascontiguousarray(y, dtype=np.float32)
+    bits = f.view(np.uint32)
+    rounded = (bits + 0x7FFF + ((bits >> 16) & 1)) >> 16
+    out = np.where(np.isnan(f), np.uint32(0x7FC0), rounded).astype(np.uint16)
+    return out.view(dtype)
