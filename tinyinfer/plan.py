@@ -52,6 +52,30 @@ class Step:
     inputs: tuple
     outputs: tuple
     frees: tuple = ()
+    captures: tuple = ()      # outer names read by the node's sub-graphs (plan.implicit_inputs)
+
+
+def implicit_inputs(node: ir.Node) -> tuple:
+    """Outer-scope names a node's sub-graphs (If/Loop/Scan bodies) read without listing them as
+    inputs. They count as inputs for ordering and lifetimes, so a captured value is computed
+    before the node and kept alive until it has run."""
+    found: List[str] = []
+    for value in node.attributes.values():
+        graphs = value if isinstance(value, (list, tuple)) else (value,)
+        for g in graphs:
+            if isinstance(g, ir.Graph):
+                _captures(g, found)
+    return tuple(dict.fromkeys(n for n in found if n not in node.inputs))
+
+
+def _captures(graph: ir.Graph, found: List[str]) -> None:
+    defined = set(graph.initializers) | {v.name for v in graph.inputs}
+    for n in graph.nodes:
+        defined.update(o for o in n.outputs if o)
+    for n in graph.nodes:
+        for name in (*n.inputs, *implicit_inputs(n)):
+            if name and name not in defined:
+                found.append(name)
 
 
 def topological_order(graph: ir.Graph, known: set) -> List[ir.Node]:
@@ -79,6 +103,9 @@ def topological_order(graph: ir.Graph, known: set) -> List[ir.Node]:
             elif name not in known:
                 raise ModelError(node, f"input {name!r} is not a graph input, initializer or the "
                                        "output of any node")
+        for name in implicit_inputs(node):
+            if name in producer and producer[name] != i:
+                deps.add(producer[name])  # unknown captures are reported when the body compiles
         for d in deps:
             users.setdefault(d, []).append(i)
         waiting[i] = len(deps)
@@ -123,7 +150,8 @@ class Plan:
                 raise
             except Exception as e:  # a bug in prepare must still name the node
                 raise ModelError(node, f"cannot prepare: {type(e).__name__}: {e}") from e
-            steps.append(Step(node, op, tuple(node.inputs), tuple(node.outputs)))
+            steps.append(Step(node, op, tuple(node.inputs), tuple(node.outputs),
+                              captures=implicit_inputs(node)))
             visible.update(o for o in node.outputs if o)
         for name in self.output_names:
             if name not in visible:
@@ -133,7 +161,7 @@ class Plan:
         keep = set(self.output_names)
         last_use: Dict[str, int] = {}
         for i, s in enumerate(steps):
-            for n in s.inputs:
+            for n in (*s.inputs, *s.captures):
                 last_use[n] = i
             for n in s.outputs:
                 last_use.setdefault(n, i)
