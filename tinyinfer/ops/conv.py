@@ -1,0 +1,176 @@
+"""Conv and ConvInteger — N-dimensional cross-correlation with groups, strides, dilations, pads.
+
+    x: (N, C, D1..Dn)   w: (M, C/group, k1..kn)   b: (M,)   ->   y: (N, M, O1..On)
+    y[n, m, o] = b[m] + sum_{c in group(m), t} x_pad[n, c, o * stride + t * dilation] * w[m, c', t]
+
+Output sizes and paddings follow _window.resolve (auto_pad NOTSET/SAME_UPPER/SAME_LOWER/VALID).
+Two vectorised paths, both exact float32 accumulation through BLAS:
+  * im2col: gather every window once, (N, g, L, C/g * K) @ (g, C/g * K, M/g), one matmul;
+  * per tap (large inputs, or depthwise): for each of the K kernel taps, accumulate
+    w[:, :, tap] @ x_shifted — no K-times-larger column buffer; depthwise multiplies.
+ConvInteger subtracts zero points and accumulates exactly in int32 (through float64, which is
+exact for these sums).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import ModelError, RuntimeFailure
+from ..registry import Op, op
+from . import _window as W
+
+IM2COL_BUDGET = 1 << 24  # elements of the column buffer above which we go tap by tap
+
+
+def conv_nd(x: np.ndarray, w: np.ndarray, win: "W.Window", group: int) -> np.ndarray:
+    """The convolution proper on an already padded x: (N, C, *P), (M, C/g, *k) -> (N, M, *out)."""
+    n, c = x.shape[:2]
+    m, cg = w.shape[:2]
+    mg = m // group
+    out = tuple(win.out)
+    L = int(np.prod(out))
+    K = int(np.prod(win.kernel))
+    wg = w.reshape(group, mg, cg, K)
+    if cg == 1:  # depthwise (possibly with a channel multiplier): multiply-accumulate per tap
+        y = np.zeros((n, group, mg) + out, dtype=x.dtype)
+        wt = wg[:, :, 0, :]  # (g, M/g, K)
+        shape = (1, group, mg) + (1,) * len(out)
+        for t, (kk, sl) in enumerate(W.kernel_offsets(win)):
+            xs = x[(slice(None), slice(None)) + sl][:, :, None]  # (N, g, 1, *out)
+            y += xs * wt[:, :, t].reshape(shape)
+        return y.reshape((n, m) + out)
+    if n * c * K * L <= IM2COL_BUDGET:
+        cols = W.windows(x, win)  # (N, C, *out, *k)
+        nsp = len(out)
+        cols = cols.reshape((n, group, cg, L, K))
+        cols = cols.transpose(0, 1, 3, 2, 4).reshape(n, group, L, cg * K)  # (N, g, L, C/g*K)
+        y = np.matmul(cols, wg.reshape(group, mg, cg * K).transpose(0, 2, 1))  # (N, g, L, M/g)
+        return y.transpose(0, 1, 3, 2).reshape((n, m) + out)
+    y = np.zeros((n, group, mg, L), dtype=x.dtype)
+    for t, (kk, sl) in enumerate(W.kernel_offsets(win)):
+        xs = x[(slice(None), slice(None)) + sl].reshape(n, group, cg, L)
+        y += np.matmul(wg[:, :, :, t], xs)  # (g, M/g, C/g) @ (N, g, C/g, L)
+    return y.reshape((n, m) + out)
+
+
+class _ConvBase(Op):
+    """Attribute handling and validation shared by Conv and ConvInteger."""
+
+    def __init__(self, node, *, auto_pad="NOTSET", dilations=None, group=1, kernel_shape=None,
+                 pads=None, strides=None):
+        self.node = node
+        self.auto_pad = W.auto_pad_name(node, auto_pad)
+        self.group = int(group)
+        if self.group < 1:
+            raise ModelError(node, f"group={group} must be at least 1")
+        self.dilations_attr, self.kernel_attr = dilations, kernel_shape
+        self.pads_attr, self.strides_attr = pads, strides
+        self._geometry = {}
+
+    def check_weights(self, x_shape, w_shape):
+        """Check ranks, kernel_shape and group against W (and X when its shape is known)."""
+        node = self.node
+        if w_shape is None:
+            return
+        if len(w_shape) < 3:
+            raise ModelError(node, f"weight W has shape {list(w_shape)}; expected (M, C/group, "
+                                   "k1, ...) with at least one spatial axis")
+        if self.kernel_attr and [int(k) for k in self.kernel_attr] != list(w_shape[2:]):
+            raise ModelError(node, f"kernel_shape={list(self.kernel_attr)} does not match the "
+                                   f"weight's spatial shape {list(w_shape[2:])}")
+        if isinstance(w_shape[0], int) and w_shape[0] % self.group:
+            raise ModelError(node, f"group={self.group} does not divide the {w_shape[0]} output "
+                                   "channels of W")
+        if x_shape is not None:
+            if len(x_shape) != len(w_shape):
+                raise ModelError(node, f"input X has rank {len(x_shape)} but W has rank "
+                                       f"{len(w_shape)}; they must match")
+            c = x_shape[1]
+            if isinstance(c, int) and isinstance(w_shape[1], int) and c != w_shape[1] * self.group:
+                raise ModelError(node, f"input X has {c} channels but W expects "
+                                       f"{w_shape[1]} x group {self.group} = "
+                                       f"{w_shape[1] * self.group}")
+
+    def prepare(self, x, w, *rest):
+        W.check_spatial_input(self.node, x.shape)
+        self.check_weights(x.shape, w.shape)
+
+    def geometry(self, x_shape, w_shape) -> "W.Window":
+        key = (x_shape, w_shape)
+        win = self._geometry.get(key)
+        if win is None:
+            node, nsp = self.node, len(x_shape) - 2
+            if len(x_shape) < 3 or len(w_shape) != len(x_shape):
+                raise RuntimeFailure(node, f"X has shape {list(x_shape)} and W has shape "
+                                           f"{list(w_shape)}; expected (N, C, D1, ...) and "
+                                           "(M, C/group, k1, ...) of the same rank")
+            if x_shape[1] != w_shape[1] * self.group:
+                raise RuntimeFailure(node, f"input X has {x_shape[1]} channels, which is not "
+                                           f"W's {w_shape[1]} channels x group {self.group}")
+            if w_shape[0] % self.group:
+                raise RuntimeFailure(node, f"group={self.group} does not divide the "
+                                           f"{w_shape[0]} output channels of W")
+            strides = W.spatial_list(node, "strides", self.strides_attr, nsp, 1)
+            dilations = W.spatial_list(node, "dilations", self.dilations_attr, nsp, 1)
+            pads = W.pads_list(node, self.pads_attr, nsp)
+            win = W.resolve(node, self.auto_pad, x_shape[2:], w_shape[2:], strides, dilations,
+                            pads)
+            self._geometry[key] = win
+        return win
+
+
+@op("Conv", since=1)
+class Conv(_ConvBase):
+    """Conv — y = b + cross-correlation(pad(x), w), per group.
+
+        x: (N, C, D1..Dn)   w: (M, C/group, k1..kn)   b: (M,)   ->   y: (N, M, O1..On)
+    """
+
+    def prepare(self, x, w, b=None):
+        super().prepare(x, w)
+        if b is not None and b.shape is not None and w.shape is not None:
+            if len(b.shape) != 1 or b.shape[0] != w.shape[0]:
+                raise ModelError(self.node, f"bias B has shape {list(b.shape)}; expected "
+                                            f"({w.shape[0]},), one value per output channel")
+
+    def run(self, x, w, b=None):
+        win = self.geometry(x.shape, w.shape)
+        ct = W.compute_dtype(x.dtype)
+        xp = W.pad_spatial(x.astype(ct, copy=False), win.begin, win.end)
+        y = conv_nd(xp, w.astype(ct, copy=False), win, self.group)
+        if b is not None:
+            y += b.astype(ct, copy=False).reshape((1, -1) + (1,) * (y.ndim - 2))
+        return y.astype(x.dtype, copy=False)
+
+
+@op("ConvInteger", since=10)
+class ConvInteger(_ConvBase):
+    """ConvInteger — Conv on (u)int8 with zero points, exact int32 result.
+
+        y = Conv(x - x_zero_point, w - w_zero_point)      (int32)
+        x: (N, C, D...) uint8/int8   w: (M, C/g, k...)   x_zero_point: scalar
+        w_zero_point: scalar or (M,)                     ->   y: (N, M, O...) int32
+    Padding is with x_zero_point, i.e. zero after subtraction.
+    """
+
+    def prepare(self, x, w, x_zero_point=None, w_zero_point=None):
+        super().prepare(x, w)
+
+    def run(self, x, w, x_zero_point=None, w_zero_point=None):
+        win = self.geometry(x.shape, w.shape)
+        xf = x.astype(np.float64)
+        if x_zero_point is not None:
+            if np.size(x_zero_point) != 1:
+                raise RuntimeFailure(self.node, "x_zero_point must be a scalar (per-tensor); "
+                                                f"found shape {list(np.shape(x_zero_point))}")
+            xf -= float(np.asarray(x_zero_point).reshape(-1)[0])
+        wf = w.astype(np.float64)
+        if w_zero_point is not None:
+            zp = np.asarray(w_zero_point, dtype=np.float64).reshape(-1)
+            if zp.size not in (1, w.shape[0]):
+                raise RuntimeFailure(self.node, f"w_zero_point has {zp.size} values; expected 1 "
+                                                f"or one per output channel ({w.shape[0]})")
+            wf -= zp.reshape((-1,) + (1,) * (w.ndim - 1))
+        xp = W.pad_spatial(xf, win.begin, win.end)
+        y = conv_nd(xp, wf, win, self.group)
+        return np.rint(y).astype(np.int32)
