@@ -59,7 +59,7 @@ def test_integer_products():
     (c,) = run_node("QLinearConv", [("x", x), ("xs", one), ("xz", np.array(0, np.uint8)),
                                     ("w", w), ("ws", one), ("wz", np.array(0, np.uint8)),
                                     ("ys", np.array(4.0, f32)), ("yz", np.array(0, np.uint8))])
-    assert c.tolist() == [[[[2, 3], [6, 7]]]]  # sums 8,12,20,24 divided by 4
+    assert c.tolist() == [[[[2, 3], [5, 6]]]]  # sums 8, 12, 20, 24 divided by 4
 
 
 def test_errors_name_the_node():
