@@ -16,7 +16,7 @@
     Gelu        x/2 * (1 + erf(x/√2)), or the tanh approximation
     ThresholdedRelu  x if x > alpha else 0
     Shrink      x + bias if x < -lambd; x - bias if x > lambd; else 0
-    SwiGLU      a * Swish(g), with (g, a) the two halves of x along `axis`   (opset 24+)
+    SwiGLU      Swish(a) * b, a (gate) and b (value) of one shape              (opset 28+)
 """
 from __future__ import annotations
 
@@ -24,9 +24,8 @@ import math
 
 import numpy as np
 
-from ..errors import ModelError
+from ..errors import ModelError, RuntimeFailure
 from ..registry import Op, op
-from ._common import normalize_axis
 from ._floatcodec import decode, encode
 from .unary_math import erf
 
@@ -155,11 +154,17 @@ def Shrink(x, *, bias: float = 0.0, lambd: float = 0.5):
     return _apply(x, f)
 
 
-@op("SwiGLU", since=24)
-def SwiGLU(x, *, alpha: float = 1.0, axis: int = -1, limit: float = 0.0):
-    """(g, a) = split(x, 2, axis); y = a * g * sigmoid(alpha * g)."""
-    ax = normalize_axis(axis, x.ndim)
-    def f(v):
-        g, a = np.split(v, 2, axis=ax)
-        return g * _sigmoid(g * v.dtype.type(alpha)) * a
-    return _apply(x, f)
+@op("SwiGLU", since=28)
+class SwiGLU(Op):
+    """y = Swish_alpha(a) * b = a * sigmoid(alpha * a) * b; a, b and y share one shape."""
+
+    def __init__(self, node, *, alpha: float = 1.0):
+        self.node, self.alpha = node, float(alpha)
+
+    def run(self, a, b):
+        if a.shape != b.shape:
+            raise RuntimeFailure(self.node, f"gate A {a.shape} and value B {b.shape} must have "
+                                            "the same shape (no broadcasting)")
+        fb = decode(b)[0].astype(np.float32)
+        return _apply(a, lambda g: g.astype(np.float32) * _sigmoid(g.astype(np.float32) *
+                                                                    np.float32(self.alpha)) * fb)
