@@ -9,7 +9,8 @@
 G is the number of gates (RNN 1, GRU 3, LSTM 4); dirs is 2 for direction="bidirectional", else 1.
 With sequence_lens, batch entry b only runs its first sequence_lens[b] steps (a reverse
 direction starts at step sequence_lens[b] - 1); Y is zero past the end and Y_h/Y_c hold the
-state after the last step that ran (the initial state when sequence_lens[b] = 0).
+state after the last step that ran. The spec leaves sequence_lens[b] = 0 open; we return zero
+Y_h/Y_c for it, as onnxruntime does (not the initial state).
 """
 from __future__ import annotations
 
@@ -186,6 +187,8 @@ class Recurrent(Op):
                     active = (t < lens)[:, None]  # (batch, 1)
                     states = [np.where(active, n, s) for n, s in zip(new, states)]
                     Y[t, d] = np.where(active, new[0], 0)
+            if lens is not None:  # an empty sequence ends in a zero state (as onnxruntime)
+                states = [np.where((lens == 0)[:, None], 0, s) for s in states]
             Y_h[d] = states[0]
             if self.has_cell:
                 Y_c[d] = states[1]
