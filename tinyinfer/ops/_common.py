@@ -53,7 +53,9 @@ def loop_budget(ctx) -> int:
 
 
 def empty_like_type(type_info, node=None) -> np.ndarray:
-    """An empty tensor of a declared ir.TypeInfo: its element type, unknown dims taken as 0."""
+    """Zeros shaped like a declared ir.TypeInfo (unknown dims taken as 0, unknown type float).
+
+    Control flow takes its dtype and shape for the outputs of a loop that ran zero times."""
     from .. import dtypes
 
     elem = getattr(type_info, "elem_type", 0) or dtypes.FLOAT

@@ -39,8 +39,8 @@ def as_condition(node, value, what: str = "cond") -> bool:
 def stack_scan_output(node, values, body_output, what: str):
     """Stack per-iteration values on a new leading axis; an empty (0, ...) tensor for no iterations."""
     if not values:
-        empty = empty_like_type(body_output.type)
-        return empty.reshape((0, *empty.shape))
+        like = empty_like_type(body_output.type)     # the declared element type and dims
+        return np.zeros((0, *like.shape), dtype=like.dtype)
     first = values[0]
     for t, v in enumerate(values):
         if not isinstance(v, np.ndarray):

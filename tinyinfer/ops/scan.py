@@ -65,10 +65,10 @@ class _ScanBase(Op):
     def _stack(self, values, k, axis: int, direction: int):
         body_out = self.body.outputs[self.n_state + k]
         if not values:
-            empty = empty_like_type(body_out.type)
-            shape = list(empty.shape)
+            like = empty_like_type(body_out.type)     # the declared element type and dims
+            shape = list(like.shape)
             shape.insert(normalize_axis(axis, len(shape) + 1, self.node, "scan_output_axes"), 0)
-            return empty.reshape(shape)
+            return np.zeros(shape, dtype=like.dtype)
         for t, v in enumerate(values):
             if not isinstance(v, np.ndarray) or v.shape != values[0].shape:
                 raise RuntimeFailure(self.node, f"scan output {body_out.name!r} must be a tensor of "
