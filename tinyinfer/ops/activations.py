@@ -56,6 +56,15 @@ def LeakyRelu(x, *, alpha: float = 0.01):
 
 
 @op("PRelu", since=1)
+def PRelu_1(x, slope):
+    """y = x if x >= 0 else slope * x; a 1-D slope of C values runs along axis 1 (N, C, ...)."""
+    s = decode(slope)[0]
+    if s.ndim == 1 and x.ndim >= 2 and s.shape[0] == x.shape[1] > 1:
+        s = s.reshape((-1,) + (1,) * (x.ndim - 2))  # (C,) -> (C, 1, ..., 1)
+    return PRelu(x, s)
+
+
+@op("PRelu", since=7)
 def PRelu(x, slope):
     """y = x if x >= 0 else slope * x; slope broadcasts to x's shape."""
     s = decode(slope)[0]
