@@ -143,6 +143,7 @@ class Plan:
             op.ctx = ctx
             op.opset = ctx.opset(node.domain)
             op.visible_names = frozenset(visible)
+            op.graph = graph  # the graph the node sits in (Gradient differentiates through it)
             infos = [registry.InputInfo(n, types.get(n), self.initializers.get(n)) for n in node.inputs]
             try:
                 op.prepare(*infos)

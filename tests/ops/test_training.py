@@ -85,3 +85,29 @@ def test_softmax_cross_entropy_uniform_scores():
                                                  ("l", np.array([1, 3], np.int64))], 2)
     np.testing.assert_allclose(loss, np.log(4), rtol=1e-6)
     np.testing.assert_allclose(logp, np.full((2, 4), -np.log(4)), rtol=1e-6)
+
+
+def gradient_model(middle_op="Mul"):
+    nodes = [helper.make_node(middle_op, ["x", "x"], ["xx"]) if middle_op == "Mul" else
+             helper.make_node(middle_op, ["x"], ["xx"]),
+             helper.make_node("Mul", ["x", "z"], ["xz"]),
+             helper.make_node("Add", ["xx", "xz"], ["y"]),
+             helper.make_node("Gradient", ["x", "z"], ["dy_dx"], name="grad", domain=TRAIN,
+                              xs=["x"], zs=["z"], y="y")]
+    vi = lambda n: helper.make_tensor_value_info(n, TensorProto.FLOAT, [2])  # noqa: E731
+    graph = helper.make_graph(nodes, "g", [vi("x"), vi("z")], [vi("y"), vi("dy_dx")])
+    opsets = [helper.make_opsetid("", 12), helper.make_opsetid(TRAIN, 1)]
+    return helper.make_model(graph, opset_imports=opsets, ir_version=8).SerializeToString()
+
+
+def test_gradient_of_x_squared_plus_xz():
+    # y = x*x + x*z  ->  dy/dx = 2x + z  (z is fed but not differentiated)
+    s = tinyinfer.InferenceSession(gradient_model())
+    y, g = s.run(None, {"x": f32(1, 3), "z": f32(10, 20)})
+    np.testing.assert_allclose(y, [11, 69])
+    np.testing.assert_allclose(g, [12, 26])
+
+
+def test_gradient_through_unsupported_op_names_both_nodes():
+    with pytest.raises(ModelError, match='node "grad" .*cannot differentiate through node "xx" \\(Abs\\)'):
+        tinyinfer.InferenceSession(gradient_model("Abs"))
