@@ -206,3 +206,29 @@ def test_attention_against_onnxruntime(case):
         # that shows in qk_matmul_output mode 2
         e = np.where(e < -1e38, -np.inf, e)
         np.testing.assert_allclose(g, e, rtol=1e-4, atol=1e-5)
+
+
+def test_flex_attention_score_mod_graph():
+    # score_mod multiplies every score by 0, so softmax is uniform and Y averages V
+    from onnx import TensorProto, numpy_helper
+
+    s_in = helper.make_tensor_value_info("s", TensorProto.FLOAT, None)
+    s_out = helper.make_tensor_value_info("s2", TensorProto.FLOAT, None)
+    zero = numpy_helper.from_array(np.array(0, np.float32), "zero")
+    score_mod = helper.make_graph([helper.make_node("Mul", ["s", "zero"], ["s2"])], "mod",
+                                  [s_in], [s_out], [zero])
+    Q = np.ones((1, 1, 1, 2), np.float32)
+    K = np.array([[[[5, 0], [0, 1]]]], np.float32)
+    V = np.array([[[[2, 0], [4, 0]]]], np.float32)
+    node = helper.make_node("FlexAttention", ["Q", "K", "V"], ["Y"], name="flex",
+                            domain="ai.onnx.preview", score_mod=score_mod)
+    graph = helper.make_graph(
+        [node], "g", [helper.make_tensor_value_info(n, TensorProto.FLOAT, None) for n in "QKV"],
+        [helper.make_tensor_value_info("Y", TensorProto.FLOAT, None)])
+    model = helper.make_model(graph, ir_version=10, opset_imports=[
+        helper.make_opsetid("", 26), helper.make_opsetid("ai.onnx.preview", 1)])
+    (Y,) = tinyinfer.InferenceSession(model.SerializeToString()).run(None, dict(Q=Q, K=K, V=V))
+    np.testing.assert_allclose(Y.reshape(-1), [3, 0])
+    with pytest.raises(RuntimeFailure, match=r'node "flex" \(ai.onnx.preview.FlexAttention\)'):
+        tinyinfer.InferenceSession(model.SerializeToString()).run(
+            None, dict(Q=Q, K=K, V=V[:, :, :1]))
