@@ -4,14 +4,17 @@
     y[n, m, o] = b[m] + sum_{c in group(m), t} x_pad[n, c, o * stride + t * dilation] * w[m, c', t]
 
 Output sizes and paddings follow _window.resolve (auto_pad NOTSET/SAME_UPPER/SAME_LOWER/VALID).
-Two vectorised paths, both exact float32 accumulation through BLAS:
-  * im2col: gather every window once, (N, g, L, C/g * K) @ (g, C/g * K, M/g), one matmul;
-  * per tap (large inputs, or depthwise): for each of the K kernel taps, accumulate
-    w[:, :, tap] @ x_shifted — no K-times-larger column buffer; depthwise multiplies.
+Vectorised as K matmuls over contiguous slices, without a K-times-larger column buffer: the
+padded input is split once into its stride phases and flattened, so each kernel tap reads one
+contiguous slice (see phase_flat) and accumulates (g, M/g, C/g) @ (N, g, C/g, span) through BLAS;
+depthwise groups (C/g = 1) multiply-accumulate instead, and with few channels per group (the
+first layer's RGB) the K slices are stacked into (N, g, C/g * K, span) for one deeper matmul.
 ConvInteger subtracts zero points and accumulates exactly in int32 (through float64, which is
 exact for these sums).
 """
 from __future__ import annotations
+
+import itertools
 
 import numpy as np
 
@@ -19,38 +22,73 @@ from ..errors import ModelError, RuntimeFailure
 from ..registry import Op, op
 from . import _window as W
 
-IM2COL_BUDGET = 1 << 24  # elements of the column buffer above which we go tap by tap
+STACK_CHANNELS = 16  # up to this many input channels per group, stack the taps into one matmul
 
 
-def conv_nd(x: np.ndarray, w: np.ndarray, win: "W.Window", group: int) -> np.ndarray:
+def phase_flat(xp: np.ndarray, win: "W.Window"):
+    """Split a padded input into its stride phases, each flattened over the spatial axes.
+
+    (N, C, *P) -> flat (N, C, S, F + extra) with S = prod(strides), plus, for every kernel tap,
+    (phase index, flat start). Tap t of output o reads xp[o * s + t * d] = phase[(t*d) % s]
+    at position o + (t*d) // s, so every tap becomes ONE contiguous slice
+    flat[:, :, phase, start : start + span] over a grid of the phase shape Q (the trailing
+    Q_i - O_i columns of each row are computed and then dropped).
+    Returns (flat, taps, Q, span) where span = O_0 * prod(Q_1..).
+    """
+    n, c = xp.shape[:2]
+    nsp = len(win.kernel)
+    s = win.strides
+    q_shape = [-(-p // si) for p, si in zip(xp.shape[2:], s)]
+    xp = W.pad_spatial(xp, [0] * nsp, [q * si - p for q, si, p in zip(q_shape, s, xp.shape[2:])])
+    inter = [v for q, si in zip(q_shape, s) for v in (q, si)]
+    order = [3 + 2 * i for i in range(nsp)] + [2 + 2 * i for i in range(nsp)]
+    phases = xp.reshape([n, c] + inter).transpose([0, 1] + order)  # (N, C, *s, *Q)
+    mult = [int(np.prod(q_shape[i + 1:])) for i in range(nsp)]
+    pmult = [int(np.prod(s[i + 1:])) for i in range(nsp)]
+    taps = []
+    for kk in itertools.product(*(range(k) for k in win.kernel)):
+        off = [t * d for t, d in zip(kk, win.dilations)]
+        phase = sum((o % si) * pm for o, si, pm in zip(off, s, pmult))
+        start = sum((o // si) * m for o, si, m in zip(off, s, mult))
+        taps.append((phase, start))
+    span = win.out[0] * mult[0]
+    extra = max(st for _, st in taps) + span - int(np.prod(q_shape))
+    flat = phases.reshape(n, c, int(np.prod(s)), -1)
+    if extra > 0:
+        flat = np.pad(flat, ((0, 0), (0, 0), (0, 0), (0, extra)))
+    return flat, taps, q_shape, span
+
+
+def conv_nd(xp: np.ndarray, w: np.ndarray, win: "W.Window", group: int) -> np.ndarray:
     """The convolution proper on an already padded x: (N, C, *P), (M, C/g, *k) -> (N, M, *out)."""
-    n, c = x.shape[:2]
+    n, c = xp.shape[:2]
     m, cg = w.shape[:2]
     mg = m // group
-    out = tuple(win.out)
-    L = int(np.prod(out))
     K = int(np.prod(win.kernel))
-    wg = w.reshape(group, mg, cg, K)
-    if cg == 1:  # depthwise (possibly with a channel multiplier): multiply-accumulate per tap
-        y = np.zeros((n, group, mg) + out, dtype=x.dtype)
-        wt = wg[:, :, 0, :]  # (g, M/g, K)
-        shape = (1, group, mg) + (1,) * len(out)
-        for t, (kk, sl) in enumerate(W.kernel_offsets(win)):
-            xs = x[(slice(None), slice(None)) + sl][:, :, None]  # (N, g, 1, *out)
-            y += xs * wt[:, :, t].reshape(shape)
-        return y.reshape((n, m) + out)
-    if n * c * K * L <= IM2COL_BUDGET:
-        cols = W.windows(x, win)  # (N, C, *out, *k)
-        nsp = len(out)
-        cols = cols.reshape((n, group, cg, L, K))
-        cols = cols.transpose(0, 1, 3, 2, 4).reshape(n, group, L, cg * K)  # (N, g, L, C/g*K)
-        y = np.matmul(cols, wg.reshape(group, mg, cg * K).transpose(0, 2, 1))  # (N, g, L, M/g)
-        return y.transpose(0, 1, 3, 2).reshape((n, m) + out)
-    y = np.zeros((n, group, mg, L), dtype=x.dtype)
-    for t, (kk, sl) in enumerate(W.kernel_offsets(win)):
-        xs = x[(slice(None), slice(None)) + sl].reshape(n, group, cg, L)
-        y += np.matmul(wg[:, :, :, t], xs)  # (g, M/g, C/g) @ (N, g, C/g, L)
-    return y.reshape((n, m) + out)
+    flat, taps, q_shape, span = phase_flat(xp, win)
+    wt = np.ascontiguousarray(w.reshape(group, mg, cg, K).transpose(3, 0, 1, 2))  # (K, g, M/g, C/g)
+    if 1 < cg <= STACK_CHANNELS:  # few channels: gather the K taps, then one deep matmul
+        cols = np.empty((n, c, K, span), dtype=xp.dtype)  # (N, C, K, span)
+        for t, (phase, start) in enumerate(taps):
+            cols[:, :, t] = flat[:, :, phase, start:start + span]
+        y = np.matmul(w.reshape(group, mg, cg * K), cols.reshape(n, group, cg * K, span))
+        return _crop(y, n, m, win, q_shape)
+    y = np.zeros((n, group, mg, span), dtype=xp.dtype)
+    for t, (phase, start) in enumerate(taps):
+        src = flat[:, :, phase, start:start + span].reshape(n, group, cg, span)
+        if cg == 1:  # depthwise (maybe with a channel multiplier): multiply-accumulate
+            y += wt[t] * src  # (g, M/g, 1) * (N, g, 1, span)
+        else:
+            y += np.matmul(wt[t], src)  # (g, M/g, C/g) @ (N, g, C/g, span)
+    return _crop(y, n, m, win, q_shape)
+
+
+def _crop(y, n, m, win, q_shape):
+    """(N, g, M/g, O_0 * prod(Q_1..)) -> (N, M, *O): drop the columns past each row's end."""
+    y = y.reshape([n, m, win.out[0]] + q_shape[1:])
+    if list(q_shape[1:]) != list(win.out[1:]):
+        y = np.ascontiguousarray(y[(slice(None),) * 3 + tuple(slice(0, o) for o in win.out[1:])])
+    return y
 
 
 class _ConvBase(Op):

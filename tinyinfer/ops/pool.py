@@ -163,9 +163,7 @@ class AveragePool(_Pool):
         ct = W.compute_dtype(x.dtype)
         xp = self.padded(x.astype(ct, copy=False), win, 0)
         y = self.tap_sum(xp, win)
-        # SAME_* auto padding is never counted (as in onnxruntime); explicit pads are when asked
-        include = self.count_include_pad and self.auto_pad == "NOTSET"
-        y /= self.counts(x.shape, win, include).astype(ct)
+        y /= self.counts(x.shape, win, self.count_include_pad).astype(ct)
         return y.astype(x.dtype, copy=False)
 
 
