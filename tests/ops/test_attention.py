@@ -232,3 +232,25 @@ def test_flex_attention_score_mod_graph():
     with pytest.raises(RuntimeFailure, match=r'node "flex" \(ai.onnx.preview.FlexAttention\)'):
         tinyinfer.InferenceSession(model.SerializeToString()).run(
             None, dict(Q=Q, K=K, V=V[:, :, :1]))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2 ** 31), st.booleans(), st.booleans(), st.sampled_from([0, 2, 4]),
+       st.integers(1, 3), st.integers(1, 3), st.integers(1, 3))
+def test_rotary_embedding_against_onnxruntime(seed, three_d, interleaved, rot_dim, B, H, S):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((B, H, S, 4)).astype(np.float32)
+    attrs = dict(interleaved=int(interleaved), rotary_embedding_dim=rot_dim)
+    if three_d:
+        X = X.reshape(B, S, H * 4)  # only the layout differs; the test just needs some 3-D data
+        attrs["num_heads"] = H
+    half = (rot_dim or 4) // 2
+    cos = rng.standard_normal((6, half)).astype(np.float32)
+    sin = rng.standard_normal((6, half)).astype(np.float32)
+    pos = rng.integers(0, 6, (B, S)).astype(np.int64)
+    model, feeds = single_node_model("RotaryEmbedding", [("X", X), ("cos", cos), ("sin", sin),
+                                                         ("pos", pos)], ["Y"], 23, **attrs)
+    sess = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    (expected,) = sess.run(None, feeds)
+    (got,) = tinyinfer.InferenceSession(model.SerializeToString()).run(None, feeds)
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..dtypes import bfloat16
 from ..errors import ModelError, RuntimeFailure
 from ..registry import Op, op
 from ._common import float_compute, float_restore
@@ -148,7 +149,7 @@ class Attention(Op):
         sm_type = ct if self.softmax_precision is None else _PRECISION[self.softmax_precision]
         probs = masked_softmax(logits.astype(sm_type))
         if self.softmax_precision == 16:
-            probs = float_compute(float_restore(probs, np.dtype([("bfloat16", "<u2")])))
+            probs = float_compute(float_restore(probs, bfloat16))
         # a query row with no visible key is zero, even where its logits are NaN
         all_masked = np.isneginf(np.max(bias, axis=-1, keepdims=True))
         probs = np.where(all_masked, 0, probs).astype(sm_type)
