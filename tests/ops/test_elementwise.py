@@ -105,3 +105,10 @@ def test_softmax_axis_versions():
 def test_gelu_bad_approximate_names_node():
     with pytest.raises(ModelError, match=r'node "n1" \(Gelu\).*approximate'):
         run("Gelu", [f32(1)], opset=20, approximate="cubic")
+
+
+def test_opset6_broadcast_axis_attribute():
+    a = np.zeros((2, 3, 2), np.float32)
+    b = f32(1, 2, 3)  # lines up with a's axis 1
+    (y,) = run("Add", [a, b], opset=6, broadcast=1, axis=1)
+    np.testing.assert_array_equal(y[1], [[1, 1], [2, 2], [3, 3]])

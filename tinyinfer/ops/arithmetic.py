@@ -24,19 +24,47 @@ def _same(a, b, fn):
     return encode(np.asarray(fn(fa, fb)).astype(fa.dtype, copy=False), tag)
 
 
+def legacy_broadcast(a, b, broadcast, axis):
+    """Opset 1-6 binary ops: with broadcast=1, b's dims line up with a's from ``axis`` on
+    (default: the trailing dims), e.g. a (N, C, H, W), b (C,), axis=1 -> b as (C, 1, 1)."""
+    b = np.asarray(b)
+    if broadcast and axis is not None and 0 < b.ndim and np.ndim(a) > 0:
+        ax = int(axis) + (np.ndim(a) if int(axis) < 0 else 0)
+        b = b.reshape(b.shape + (1,) * max(np.ndim(a) - ax - b.ndim, 0))
+    return b
+
+
 @op("Add", since=1)
+def Add_1(a, b, *, broadcast: int = 0, axis=None):
+    """y = a + b; opset 1-6 form with the broadcast/axis attributes."""
+    return Add(a, legacy_broadcast(a, b, broadcast, axis))
+
+
+@op("Add", since=7)
 def Add(a, b):
     """y = a + b, broadcast."""
     return _same(a, b, np.add)
 
 
 @op("Sub", since=1)
+def Sub_1(a, b, *, broadcast: int = 0, axis=None):
+    """y = a - b; opset 1-6 form with the broadcast/axis attributes."""
+    return Sub(a, legacy_broadcast(a, b, broadcast, axis))
+
+
+@op("Sub", since=7)
 def Sub(a, b):
     """y = a - b, broadcast."""
     return _same(a, b, np.subtract)
 
 
 @op("Mul", since=1)
+def Mul_1(a, b, *, broadcast: int = 0, axis=None):
+    """y = a * b; opset 1-6 form with the broadcast/axis attributes."""
+    return Mul(a, legacy_broadcast(a, b, broadcast, axis))
+
+
+@op("Mul", since=7)
 def Mul(a, b):
     """y = a * b, broadcast."""
     return _same(a, b, np.multiply)
@@ -57,7 +85,7 @@ def _trunc_div(a, b):
     return q
 
 
-@op("Div", since=1)
+@op("Div", since=7)
 class Div(Op):
     """y = a / b, broadcast; integer division truncates toward zero."""
 
@@ -67,6 +95,17 @@ class Div(Op):
             return _trunc_div(a, b.astype(a.dtype, copy=False)).astype(a.dtype, copy=False)
         with np.errstate(divide="ignore", invalid="ignore"):
             return _same(a, b, np.true_divide)
+
+
+@op("Div", since=1)
+class Div_1(Div):
+    """y = a / b; opset 1-6 form with the broadcast/axis attributes."""
+
+    def __init__(self, node, *, broadcast: int = 0, axis=None):
+        self.node, self.broadcast, self.axis = node, broadcast, axis
+
+    def run(self, a, b):
+        return super().run(a, legacy_broadcast(a, b, self.broadcast, self.axis))
 
 
 @op("Mod", since=10)
@@ -85,6 +124,12 @@ class Mod(Op):
 
 
 @op("Pow", since=1)
+def Pow_1(x, y, *, broadcast: int = 0, axis=None):
+    """z = x ** y; opset 1-6 form with the broadcast/axis attributes."""
+    return Pow(x, legacy_broadcast(x, y, broadcast, axis))
+
+
+@op("Pow", since=7)
 def Pow(x, y):
     """z = x ** y, broadcast; z has x's dtype (the exponent may be of another type)."""
     fx, tag = decode(x)
@@ -96,5 +141,5 @@ def Pow(x, y):
             return np.trunc(z).astype(x.dtype)
         return np.power(fx.astype(np.int64), fy.astype(np.int64)).astype(x.dtype)
     with np.errstate(all="ignore"):
-        z = np.power(fx.astype(np.float64), fy.astype(np.float64))
-    return encode(z.astype(fx.dtype), tag)
+        z = np.power(fx.astype(np.float64), fy.astype(np.float64)).astype(fx.dtype)
+    return encode(z, tag)

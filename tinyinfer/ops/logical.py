@@ -12,6 +12,7 @@ import numpy as np
 from ..errors import ModelError
 from ..registry import Op, op
 from ._floatcodec import decode
+from .arithmetic import legacy_broadcast
 
 
 def _cmp(a, b, fn):
@@ -20,6 +21,12 @@ def _cmp(a, b, fn):
 
 
 @op("Equal", since=1)
+def Equal_1(a, b, *, broadcast: int = 0, axis=None):
+    """Equal in its opset 1-6 form with the broadcast/axis attributes."""
+    return Equal(a, legacy_broadcast(a, b, broadcast, axis))
+
+
+@op("Equal", since=7)
 def Equal(a, b):
     """y = a == b (numbers, bools or strings)."""
     return _cmp(a, b, np.equal) if np.asarray(a).dtype != object else \
@@ -27,6 +34,12 @@ def Equal(a, b):
 
 
 @op("Greater", since=1)
+def Greater_1(a, b, *, broadcast: int = 0, axis=None):
+    """Greater in its opset 1-6 form with the broadcast/axis attributes."""
+    return Greater(a, legacy_broadcast(a, b, broadcast, axis))
+
+
+@op("Greater", since=7)
 def Greater(a, b):
     """y = a > b."""
     return _cmp(a, b, np.greater)
@@ -39,6 +52,12 @@ def GreaterOrEqual(a, b):
 
 
 @op("Less", since=1)
+def Less_1(a, b, *, broadcast: int = 0, axis=None):
+    """Less in its opset 1-6 form with the broadcast/axis attributes."""
+    return Less(a, legacy_broadcast(a, b, broadcast, axis))
+
+
+@op("Less", since=7)
 def Less(a, b):
     """y = a < b."""
     return _cmp(a, b, np.less)
@@ -51,18 +70,36 @@ def LessOrEqual(a, b):
 
 
 @op("And", since=1)
+def And_1(a, b, *, broadcast: int = 0, axis=None):
+    """And in its opset 1-6 form with the broadcast/axis attributes."""
+    return And(a, legacy_broadcast(a, b, broadcast, axis))
+
+
+@op("And", since=7)
 def And(a, b):
     """y = a and b."""
     return np.logical_and(a, b)
 
 
 @op("Or", since=1)
+def Or_1(a, b, *, broadcast: int = 0, axis=None):
+    """Or in its opset 1-6 form with the broadcast/axis attributes."""
+    return Or(a, legacy_broadcast(a, b, broadcast, axis))
+
+
+@op("Or", since=7)
 def Or(a, b):
     """y = a or b."""
     return np.logical_or(a, b)
 
 
 @op("Xor", since=1)
+def Xor_1(a, b, *, broadcast: int = 0, axis=None):
+    """Xor in its opset 1-6 form with the broadcast/axis attributes."""
+    return Xor(a, legacy_broadcast(a, b, broadcast, axis))
+
+
+@op("Xor", since=7)
 def Xor(a, b):
     """y = a xor b."""
     return np.logical_xor(a, b)
