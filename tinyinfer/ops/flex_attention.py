@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import ir
 from ..errors import ModelError, RuntimeFailure
 from ..registry import Op, op
 from ._common import float_compute, float_restore
 from .attention import masked_softmax
-from .control_flow import compile_body
 
 _PRECISION = {1: np.float32, 10: np.float16, 11: np.float64, 16: np.float32}
 
@@ -44,7 +44,9 @@ class FlexAttention(Op):
         for name, graph in self.graphs.items():
             if graph is None:
                 continue
-            plan = compile_body(self, graph, name)
+            if not isinstance(graph, ir.Graph):
+                raise ModelError(self.node, f"attribute {name!r} must be a graph")
+            plan = self.ctx.compile(graph, getattr(self, "visible_names", frozenset()))
             if len(plan.input_names) != 1 or len(plan.output_names) != 1:
                 raise ModelError(self.node, f"{name} must have exactly one input and one output; "
                                             f"it has {len(plan.input_names)} and "
