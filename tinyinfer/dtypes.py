@@ -162,7 +162,8 @@ def from_bits(b, dtype) -> np.ndarray:
     """Wrap raw storage values (already in range) as a tagged array of ``dtype``."""
     dtype = np.dtype(dtype)
     storage = dtype.fields[dtype.names[0]][0]
-    return np.ascontiguousarray(np.asarray(b).astype(storage)).view(dtype)
+    arr = np.asarray(b).astype(storage)
+    return np.ascontiguousarray(arr).view(dtype).reshape(arr.shape)  # keeps 0-d arrays 0-d
 
 
 def _float_table(name: str) -> np.ndarray:
@@ -200,17 +201,17 @@ def to_float32(x) -> np.ndarray:
     name = d.names[0]
     raw = x[name]
     if name == "bfloat16":
-        return (raw.astype(np.uint32) << 16).view(np.float32).reshape(x.shape)
+        return np.ascontiguousarray(raw.astype(np.uint32) << 16).view(np.float32).reshape(x.shape)
     if name == "float8e8m0":
-        out = np.ldexp(np.float32(1.0), np.minimum(raw.astype(np.int32), 254) - 127).astype(np.float32)
-        out[raw == 255] = np.nan
-        return out
+        e = np.minimum(raw.astype(np.int32), 254) - 127
+        out = np.asarray(np.ldexp(np.float32(1.0), e), dtype=np.float32)
+        return np.where(raw == 255, np.float32(np.nan), out).astype(np.float32)
     if name in _INT_FORMATS:
         return raw.astype(np.float32)
     table = _TABLES.get(name)
     if table is None:
         table = _TABLES[name] = _float_table(name)
-    return table[raw.astype(np.intp)]
+    return np.asarray(table[raw.astype(np.intp)])
 
 
 def _encode_small_float(x: np.ndarray, name: str, saturate: bool) -> np.ndarray:
@@ -306,13 +307,13 @@ def from_float(x, dtype, saturate: bool = True, round_mode: str = "up") -> np.nd
     name = dtype.names[0]
     x = np.asarray(x)
     if name == "float8e8m0":
-        return from_bits(_encode_e8m0(x, saturate, round_mode), dtype)
+        return from_bits(_encode_e8m0(x, saturate, round_mode).reshape(x.shape), dtype)
     if name == "bfloat16" and x.dtype in (np.float32, np.float16):
         f = np.ascontiguousarray(x, dtype=np.float32)
         b = f.view(np.uint32).astype(np.uint64)
         r = ((b + 0x7FFF + ((b >> 16) & 1)) >> 16).astype(np.uint16)
         r = np.where(np.isnan(f), ((b >> 16) & 0x8000) | 0x7FC0, r)  # canonical quiet NaN
-        return from_bits(r, dtype)
+        return from_bits(r.reshape(x.shape), dtype)
     if name == "bfloat16":
         return from_bits(_encode_small_float(x, name, False), dtype)
     return from_bits(_encode_small_float(x, name, saturate), dtype)
