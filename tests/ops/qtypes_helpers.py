@@ -1,18 +1,17 @@
 """Build and run a one-node ONNX model through tinyinfer (shared by the tests/ops files)."""
 import numpy as np
-import onnx
 from onnx import helper
 
 import tinyinfer
+from tinyinfer import dtypes
 
 
 def run_node(op_type, inputs, n_outputs=1, domain="", opset=None, **attrs):
     """inputs: list of (name, array-or-None); returns the list of outputs."""
     node = helper.make_node(op_type, [n for n, _ in inputs], [f"y{i}" for i in range(n_outputs)],
                             domain=domain, **attrs)
-    ins = [helper.make_tensor_value_info(n, helper.np_dtype_to_tensor_dtype(np.asarray(a).dtype)
-                                         if np.asarray(a).dtype != object else onnx.TensorProto.STRING,
-                                         np.asarray(a).shape) for n, a in inputs if n]
+    ins = [helper.make_tensor_value_info(n, dtypes.to_onnx(np.asarray(a).dtype), np.asarray(a).shape)
+           for n, a in inputs if n]
     outs = [helper.make_empty_tensor_value_info(f"y{i}") for i in range(n_outputs)]
     graph = helper.make_graph([node], "t", ins, outs)
     opsets = [helper.make_opsetid("", opset or 21)]
