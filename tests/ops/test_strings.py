@@ -40,7 +40,7 @@ def test_tfidf_counts_unigrams_and_skip_bigrams():
     (y,) = run_node("TfIdfVectorizer", [("x", x)], min_gram_length=1, max_gram_length=2,
                     max_skip_count=1, mode="TF", ngram_counts=[0, 2], ngram_indexes=[0, 1, 2],
                     pool_int64s=[1, 2, 1, 3])
-    # 1 appears twice, 2 once; (1, 3) adjacent at 2..3 and (1 _ 3)? 1 at 0, 3 at 2? no: x[2] = 1
+    # 1 twice, 2 once; (1, 3) once (positions 2, 3); with skip 1 the pairs are (1, 1), (2, 3)
     assert y.tolist() == [2.0, 1.0, 1.0]
 
 
