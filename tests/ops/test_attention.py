@@ -31,7 +31,7 @@ def run(op_type, inputs, outputs, opset=23, **attrs):
 
 
 def qkv(q_len=1, kv_len=3):
-    """Q = K = 0 make every score equal, so Y averages the visible rows of V = [[1, 0], [2, 0], ...]."""
+    """Q = K = 0 make all scores equal: Y averages the visible rows of V = [[1, 0], [2, 0], ...]."""
     Q = np.zeros((1, 1, q_len, 2), np.float32)
     K = np.zeros((1, 1, kv_len, 2), np.float32)
     V = np.stack([np.arange(1, kv_len + 1), np.zeros(kv_len)], -1).astype(np.float32)[None, None]

@@ -194,7 +194,8 @@ class Recurrent(Op):
                 Y_c[d] = states[1]
         outs = [Y, Y_h, Y_c] if self.has_cell else [Y, Y_h]
         if self.layout == 1:
-            outs[0] = Y.transpose(2, 0, 1, 3)  # (seq, dirs, batch, hidden) -> (batch, seq, dirs, hidden)
+            # (seq, dirs, batch, hidden) -> (batch, seq, dirs, hidden)
+            outs[0] = Y.transpose(2, 0, 1, 3)
             outs[1:] = [o.transpose(1, 0, 2) for o in outs[1:]]  # -> (batch, dirs, hidden)
         outs = [float_restore(o, dtype) for o in outs[:max(len(node.outputs), 1)]]
         return tuple(outs) if len(outs) > 1 else outs[0]

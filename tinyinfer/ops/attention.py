@@ -208,7 +208,8 @@ class Attention(Op):
             except ValueError:
                 raise RuntimeFailure(self.node, f"attn_mask has shape {list(m.shape)}; it must "
                                                 f"broadcast to (batch, heads, {Sq}, {T})") from None
-        pos = np.arange(Sq).reshape(Sq, 1) + offset  # absolute query position: (Sq, 1) or (B, 1, Sq, 1)
+        # absolute query positions: (Sq, 1), or (B, 1, Sq, 1) with a per-batch offset
+        pos = np.arange(Sq).reshape(Sq, 1) + offset
         j = np.arange(T)
         allowed = np.ones(np.broadcast_shapes(np.shape(pos), (T,)), dtype=bool)
         if self.is_causal:

@@ -54,6 +54,7 @@ class CausalConvWithState(Op):
         if bias is not None:
             y += float_compute(bias).astype(acc)[:, None]
         if self.activation != "none":
-            y = float_compute(float_restore(y, dtype)).astype(np.float32)  # the reference rounds first
+            # the spec's reference rounds the convolution to the input type before SiLU
+            y = float_compute(float_restore(y, dtype)).astype(np.float32)
             y = y * (0.5 * (np.tanh(0.5 * y) + 1))  # silu(y) = y * sigmoid(y)
         return float_restore(y, dtype), padded[:, :, L:]

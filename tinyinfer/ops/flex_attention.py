@@ -1,4 +1,4 @@
-"""FlexAttention (ai.onnx.preview) — attention with user sub-graphs on the scores and the probabilities.
+"""FlexAttention (ai.onnx.preview) — attention with user sub-graphs on scores and probabilities.
 
     S = (Q * sqrt(scale)) (K * sqrt(scale))^T           scale defaults to 1/sqrt(head_size)
     S = score_mod(S)                                     when the score_mod graph is given

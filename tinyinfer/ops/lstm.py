@@ -1,4 +1,4 @@
-"""LSTM — long short-term memory. Gates in W, R and B are stacked i, o, f, c; peepholes P: i, o, f.
+"""LSTM — long short-term memory. W, R, B stack the gates i, o, f, c; peepholes P: i, o, f.
 
     i_t = f(X_t Wi^T + H_{t-1} Ri^T + Pi * C_{t-1} + Wbi + Rbi)      input gate
     f_t = f(X_t Wf^T + H_{t-1} Rf^T + Pf * C_{t-1} + Wbf + Rbf)      forget gate (1 - i_t when

@@ -1,7 +1,8 @@
 """TensorScatter — write a block of new entries into a fixed-size (KV) cache.
 
     present = copy(past_cache)
-    present[b, ..., (write_indices[b] + s) (mod max_seq when circular), ...] = update[b, ..., s, ...]
+    present[b, ..., write_indices[b] + s, ...] = update[b, ..., s, ...]    (index mod max_seq
+                                                                           when circular)
 
     past_cache: (batch, D1, ..., max_seq, ..., Dn)     the sequence axis is ``axis`` (not 0)
     update:     (batch, D1, ..., seq, ..., Dn)          seq <= max_seq
