@@ -11,6 +11,8 @@
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..errors import ModelError, RuntimeFailure
@@ -46,16 +48,16 @@ def reshape_target(in_shape, req, allowzero, node):
             out[i] = in_shape[i]
         elif d < -1:
             raise RuntimeFailure(node, f"shape {req} has an invalid dimension {d}")
-    total = int(np.prod(in_shape, dtype=np.int64))
+    total = math.prod(in_shape)  # Python ints: no int64 overflow on hostile shapes
     if -1 in out:
-        known = int(np.prod([d for d in out if d != -1], dtype=np.int64))
+        known = math.prod(d for d in out if d != -1)
         if known == 0 or total % known:
             raise RuntimeFailure(node, f"cannot reshape a tensor of shape {list(in_shape)} "
                                        f"({total} elements) to {req}")
         out[out.index(-1)] = total // known
-    if int(np.prod(out, dtype=np.int64)) != total:
+    if math.prod(out) != total:
         raise RuntimeFailure(node, f"cannot reshape a tensor of shape {list(in_shape)} "
-                                   f"({total} elements) to {req} ({int(np.prod(out))} elements)")
+                                   f"({total} elements) to {req} ({math.prod(out)} elements)")
     return out
 
 
