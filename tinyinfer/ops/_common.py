@@ -109,8 +109,7 @@ def float_compute(x: Optional[np.ndarray]) -> Optional[np.ndarray]:
         return x
     if x.dtype.names[0] != "bfloat16":
         raise TypeError(f"cannot compute on {x.dtype.names[0]} here")
-    bits = x.view(np.uint16).astype(np.uint32) << 16  # (…) bf16 bits -> high half of f32
-    return bits.view(np.float32)
+    return bfloat16_to_float32(x)
 
 
 def float_restore(y: np.ndarray, dtype) -> np.ndarray:
@@ -118,8 +117,6 @@ def float_restore(y: np.ndarray, dtype) -> np.ndarray:
     dtype = np.dtype(dtype)
     if dtype.names is None:
         return np.asarray(y).astype(dtype, copy=False)
-    f = np.ascontiguousarray(y, dtype=np.float32)
-    bits = f.view(np.uint32)
-    rounded = (bits + 0x7FFF + ((bits >> 16) & 1)) >> 16
-    out = np.where(np.isnan(f), np.uint32(0x7FC0), rounded).astype(np.uint16)
-    return out.view(dtype)
+    if dtype.names[0] != "bfloat16":
+        raise TypeError(f"cannot encode a computed result as {dtype.names[0]} here")
+    return float32_to_bfloat16(y)
