@@ -7,6 +7,7 @@ For one spatial axis of size `i`, kernel `k`, stride `s`, dilation `d` and pads 
                                                 last window must start inside input or left pad)
     auto_pad SAME_*: out = ceil(i / s), total pad = max(0, (out - 1) * s + ek - i),
                      SAME_UPPER puts the odd extra pad at the end, SAME_LOWER at the beginning
+                     (the spec's dilated kernel; onnxruntime's pools use the undilated one)
     auto_pad VALID:  b = e = 0
 
 Pads are spelled as in ONNX: [b_1, ..., b_n, e_1, ..., e_n].

@@ -7,7 +7,9 @@
 
 With output_shape (or auto_pad SAME_*, where output_shape defaults to D * stride) the pads come
 from total = stride * (D - 1) + output_padding + (k - 1) * dilation + 1 - output_shape:
-SAME_UPPER puts total // 2 first, otherwise total - total // 2 goes first (the ONNX spec).
+SAME_UPPER puts total // 2 first, otherwise total - total // 2 goes first (the ONNX spec). A
+negative total (kernel smaller than stride) zero-extends the output to D * stride as the spec
+and the ONNX reference do; onnxruntime instead clamps it at 0 and returns a shorter output.
 Vectorised as one batched matmul (N, g, M/g * K, L) = w_g^T @ x_g, then a K-tap scatter-add
 (_window.col2im_add).
 """
