@@ -8,7 +8,7 @@ anything -> bool is `x != 0`; to bfloat16/float8/float4/float6 rounds half to ev
 `saturate=1` (float8 only, opset 19) too-large values and ±Inf become ±max, else Inf or NaN;
 float8e8m0 rounds per `round_mode` ("up", "down", "nearest"). int4/uint4/int2/uint2 take the
 low bits of the truncated value. Strings parse as numbers ("1.5", "-INF", "nan", "1e3") and
-numbers print as their shortest round-tripping decimal. The bit work lives in dtypes.convert.
+numbers print as onnxruntime prints them ('%.8g', 'INF', 'NaN', bool as 1/0). The bit work lives in dtypes.convert.
 """
 from __future__ import annotations
 
@@ -57,19 +57,22 @@ def _parse(node, s, dtype: np.dtype):
 
 
 def _to_string(x: np.ndarray) -> np.ndarray:
+    """Numbers as onnxruntime prints them: '%.8g' for every float type, 'INF', '-INF', 'NaN',
+    integers in full, bool as '1' / '0'."""
     if dtypes.is_tagged_float(x.dtype):
         x = dtypes.to_float32(x)
     elif dtypes.is_tagged_int(x.dtype):
         x = dtypes.to_int(x)
     out = np.empty(x.shape, dtype=object)
     flat = out.reshape(-1)
-    for i, v in enumerate(x.reshape(-1)):
-        if isinstance(v, (np.floating, float)):
-            f = float(v)
-            flat[i] = "NaN" if f != f else ("INF" if f > 0 else "-INF") if f in (np.inf, -np.inf) \
-                else str(v)
-        else:
-            flat[i] = str(v)
+    if x.dtype.kind == "f":
+        for i, f in enumerate(x.reshape(-1).tolist()):
+            flat[i] = "NaN" if f != f else "INF" if f == np.inf else "-INF" if f == -np.inf \
+                else "%.8g" % f
+    elif x.dtype == np.bool_:
+        flat[:] = ["1" if v else "0" for v in x.reshape(-1).tolist()]
+    else:
+        flat[:] = [str(v) for v in x.reshape(-1).tolist()]
     return out
 
 
