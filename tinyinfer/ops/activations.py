@@ -145,7 +145,10 @@ class Gelu(Op):
         if self.approximate == "tanh":
             c = math.sqrt(2 / math.pi)
             return _apply(x, lambda f: 0.5 * f * (1 + np.tanh(c * (f + 0.044715 * f.astype(np.float64) ** 3))))
-        return _apply(x, lambda f: 0.5 * f * (1 + erf(f.astype(np.float64) / math.sqrt(2))))
+        def exact(f):
+            g = f.astype(np.float32) if f.dtype == np.float16 else f
+            return 0.5 * g * (1 + erf(g * g.dtype.type(1 / math.sqrt(2))))
+        return _apply(x, exact)
 
 
 @op("ThresholdedRelu", since=10)
