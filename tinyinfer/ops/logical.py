@@ -29,8 +29,9 @@ def Equal_1(a, b, *, broadcast: int = 0, axis=None):
 @op("Equal", since=7)
 def Equal(a, b):
     """y = a == b (numbers, bools or strings)."""
-    return _cmp(a, b, np.equal) if np.asarray(a).dtype != object else \
-        np.asarray(np.asarray(a) == np.asarray(b), dtype=bool)
+    if a.dtype == object:  # strings: element-wise Python ==
+        return np.asarray(np.equal(a, b), dtype=bool)
+    return _cmp(a, b, np.equal)
 
 
 @op("Greater", since=1)

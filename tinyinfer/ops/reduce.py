@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import RuntimeFailure
 from ..registry import Op, op
 from ._common import as_int_list, normalize_axes
 from ._floatcodec import decode, encode

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import ModelError
 from ..registry import Op, op
 from ._common import normalize_axis
 from ._floatcodec import decode, encode

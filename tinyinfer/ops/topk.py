@@ -13,12 +13,12 @@ import numpy as np
 from ..errors import ModelError, RuntimeFailure
 from ..registry import Op, op
 from ._common import normalize_axis
-from ._floatcodec import decode, encode
+from ._floatcodec import decode
 
 
 def topk(x, k, axis, largest):
     """(values, indices) of the k extreme elements of x along axis, ties by lower index."""
-    f, tag = decode(x)
+    f = decode(x)[0]
     n = f.shape[axis]
     if largest:
         # a stable ascending sort of the reversed axis, read backwards, puts larger values first

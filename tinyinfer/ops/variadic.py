@@ -15,29 +15,28 @@ from ._floatcodec import decode, encode
 
 
 def _fold(xs, fn):
+    """fn folded over the inputs left to right, in the first input's dtype."""
     fs = [decode(x)[0] for x in xs]
-    tag = decode(xs[0])[1]
-    dtype = fs[0].dtype
     y = reduce(fn, fs[1:], fs[0])
-    return encode(np.asarray(y).astype(dtype, copy=False), tag), dtype, tag
+    return encode(np.asarray(y).astype(fs[0].dtype, copy=False), decode(xs[0])[1])
 
 
 @op("Max", since=1)
 def Max(*xs):
     """y = element-wise maximum of all inputs."""
-    return _fold(xs, np.maximum)[0]
+    return _fold(xs, np.maximum)
 
 
 @op("Min", since=1)
 def Min(*xs):
     """y = element-wise minimum of all inputs."""
-    return _fold(xs, np.minimum)[0]
+    return _fold(xs, np.minimum)
 
 
 @op("Sum", since=1)
 def Sum(*xs):
     """y = x0 + x1 + ... (broadcast)."""
-    return _fold(xs, np.add)[0]
+    return _fold(xs, np.add)
 
 
 @op("Mean", since=1)
