@@ -1,0 +1,66 @@
+"""ai.onnx.ml ops against onnxruntime on small random inputs."""
+import numpy as np
+import pytest
+
+ort = pytest.importorskip("onnxruntime")
+from onnx import helper  # noqa: E402
+
+import tinyinfer  # noqa: E402
+from tinyinfer import dtypes  # noqa: E402
+
+
+def _both(op_type, inputs, n_outputs=1, **attrs):
+    node = helper.make_node(op_type, [n for n, _ in inputs], [f"y{i}" for i in range(n_outputs)],
+                            domain="ai.onnx.ml", **attrs)
+    graph = helper.make_graph(
+        [node], "t",
+        [helper.make_tensor_value_info(n, dtypes.to_onnx(a.dtype), a.shape) for n, a in inputs],
+        [helper.make_empty_tensor_value_info(f"y{i}") for i in range(n_outputs)])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 19),
+                                                    helper.make_opsetid("ai.onnx.ml", 3)])
+    model.ir_version = 9
+    data = model.SerializeToString()
+    feeds = dict(inputs)
+    ours = tinyinfer.InferenceSession(data).run(None, feeds)
+    theirs = ort.InferenceSession(data, providers=["CPUExecutionProvider"]).run(None, feeds)
+    return ours, theirs
+
+
+rng = np.random.default_rng(0)
+X = rng.normal(size=(5, 3)).astype(np.float32)
+X[1, 2] = np.nan
+
+CASES = [
+    ("Scaler", [("x", X)], dict(offset=[0.5, -1.0, 2.0], scale=[2.0, 0.5, 1.0])),
+    ("Scaler", [("x", X)], dict(offset=[0.5], scale=[3.0])),
+    ("Normalizer", [("x", np.nan_to_num(X))], dict(norm="MAX")),
+    ("Normalizer", [("x", np.nan_to_num(X))], dict(norm="L1")),
+    ("Normalizer", [("x", np.nan_to_num(X))], dict(norm="L2")),
+    ("Imputer", [("x", X)], dict(imputed_value_floats=[1.0, 2.0, 3.0], replaced_value_float=np.nan)),
+    ("Imputer", [("x", np.array([[1, 0], [0, 5]], np.int64))],
+     dict(imputed_value_int64s=[7], replaced_value_int64=0)),
+    ("LinearRegressor", [("x", np.nan_to_num(X))],
+     dict(coefficients=[1.0, 2.0, 3.0, -1.0, 0.5, 0.25], intercepts=[0.5, -0.5], targets=2)),
+    ("OneHotEncoder", [("x", np.array([[1, 3], [2, 9]], np.int64))], dict(cats_int64s=[1, 2, 3])),
+    ("CategoryMapper", [("x", np.array([1, 5, 2], np.int64))],
+     dict(cats_int64s=[1, 2], cats_strings=["a", "b"], default_string="?")),
+    ("FeatureVectorizer", [("a", np.nan_to_num(X)), ("b", np.array([[1], [2], [3], [4], [5]], np.float32))],
+     dict(inputdimensions=[2, 3])),
+]
+
+
+@pytest.mark.parametrize("op_type,inputs,attrs", CASES, ids=[c[0] for c in CASES])
+def test_matches_onnxruntime(op_type, inputs, attrs):
+    ours, theirs = _both(op_type, inputs, **attrs)
+    for o, t in zip(ours, theirs):
+        assert o.dtype == t.dtype or (o.dtype == object and t.dtype.kind in "OU")
+        if o.dtype.kind == "f":
+            np.testing.assert_allclose(o, t, rtol=1e-6, atol=1e-7)
+        else:
+            assert o.tolist() == t.tolist()
+
+
+def test_zipmap_matches_onnxruntime():
+    x = np.array([[0.25, 0.75], [1.0, 0.0]], np.float32)
+    ours, theirs = _both("ZipMap", [("x", x)], classlabels_strings=["no", "yes"])
+    assert ours[0] == theirs[0]
