@@ -112,3 +112,20 @@ def test_opset6_broadcast_axis_attribute():
     b = f32(1, 2, 3)  # lines up with a's axis 1
     (y,) = run("Add", [a, b], opset=6, broadcast=1, axis=1)
     np.testing.assert_array_equal(y[1], [[1, 1], [2, 2], [3, 3]])
+
+
+def test_bfloat16_computes_in_float32_and_stays_bfloat16():
+    from onnx import TensorProto, helper
+
+    import tinyinfer
+    from tinyinfer import dtypes
+
+    node = helper.make_node("Mul", ["a", "b"], ["y"])
+    vi = [helper.make_tensor_value_info(n, TensorProto.BFLOAT16, [2]) for n in "aby"]
+    graph = helper.make_graph([node], "g", vi[:2], vi[2:])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 21)], ir_version=10)
+    a = dtypes.from_float(f32(1.5, -2), dtypes.bfloat16)
+    b = dtypes.from_float(f32(2, 0.25), dtypes.bfloat16)
+    (y,) = tinyinfer.InferenceSession(model.SerializeToString()).run(None, {"a": a, "b": b})
+    assert y.dtype == dtypes.bfloat16
+    np.testing.assert_array_equal(dtypes.to_float32(y), [3, -0.5])
