@@ -17,6 +17,8 @@ import numpy as np
 
 from .. import ir
 from ..errors import ModelError, ResourceLimitError, RuntimeFailure
+
+MAX_NESTING = 64   # sub-graphs inside sub-graphs, checked before compiling the next level
 from ..registry import Op, op
 from ._common import empty_like_type, loop_budget
 
@@ -25,6 +27,9 @@ def compile_body(self_op, graph, what: str):
     """Compile a sub-graph attribute of ``self_op`` with the enclosing scope visible."""
     if not isinstance(graph, ir.Graph):
         raise ModelError(self_op.node, f"attribute {what!r} must be a graph, got {type(graph).__name__}")
+    if self_op.ctx.depth >= MAX_NESTING:
+        raise ResourceLimitError(f"{self_op.node.describe()}: sub-graphs are nested more than "
+                                 f"{MAX_NESTING} levels deep")
     return self_op.ctx.compile(graph, getattr(self_op, "visible_names", frozenset()))
 
 

@@ -31,10 +31,11 @@ class _Window(Op):
         if not 0 <= n <= _MAX_WINDOW:
             raise RuntimeFailure(self.node, f"size={n} must be in [0, {_MAX_WINDOW}]")
         N = n if self.periodic else n - 1
+        if N <= 0:              # a symmetric window of one point is [1], as torch gives
+            return np.ones(n, dtype=self.dtype)
         a0, a1, a2 = self.coefficients
         k = np.arange(n, dtype=np.float64)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            w = a0 - a1 * np.cos(2 * np.pi * k / N) + a2 * np.cos(4 * np.pi * k / N)
+        w = a0 - a1 * np.cos(2 * np.pi * k / N) + a2 * np.cos(4 * np.pi * k / N)
         return w.astype(self.dtype)
 
 
