@@ -6,6 +6,8 @@ Known, deliberate differences are kept out of the strategies and written down he
   * ConvTranspose with auto_pad SAME_* and a kernel smaller than the stride: onnxruntime clamps
     the total padding at 0 and returns a shorter output; tinyinfer returns input * stride as the
     spec says (the extra positions hold only the bias);
+  * pools with auto_pad SAME_* and a kernel smaller than the stride: onnxruntime fails with
+    "padding values must be non-negative"; tinyinfer pads by max(0, ...) as the spec's formula;
   * a kernel larger than the padded input: onnxruntime returns an empty or partial output,
     tinyinfer raises RuntimeFailure naming the node.
 """
@@ -58,7 +60,7 @@ def geometry(draw, allow_dilated_same=True):
     return sp, k, attrs
 
 
-SETTINGS = settings(max_examples=40, deadline=None)
+SETTINGS = settings(max_examples=40, deadline=None, derandomize=True)
 
 
 @SETTINGS
@@ -90,6 +92,9 @@ def test_conv_transpose(geo, group, mg, seed):
        st.booleans(), st.booleans(), st.integers(0, 2**31))
 def test_pools(geo, op, ceil_mode, flag, seed):
     sp, k, attrs = geo
+    if attrs.get("auto_pad", "").startswith("SAME"):  # onnxruntime rejects a negative SAME pad
+        k = [max(ki, si) for ki, si in zip(k, attrs["strides"])]
+        sp = [max(n, ki) for n, ki in zip(sp, k)]
     attrs = dict(attrs, kernel_shape=k)
     if "pads" in attrs and ceil_mode:
         attrs["ceil_mode"] = 1

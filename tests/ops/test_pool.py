@@ -33,6 +33,13 @@ def test_maxpool_uint8_pads_with_lowest_value():
     assert y.dtype == np.uint8
 
 
+def test_maxpool_int8_lowest_value_index_points_inside_the_input():
+    x = np.array([[[-128, -128]]], np.int8)  # equal to the padding value
+    y, i = run("MaxPool", [x], n_out=2, kernel_shape=[2], pads=[1, 0])
+    np.testing.assert_array_equal(y, [[[-128, -128]]])
+    np.testing.assert_array_equal(i, [[[0, 0]]])  # never a padded position
+
+
 def test_pool_ceil_mode_adds_a_last_window():
     x = f32([[[1, 2, 3, 4, 5]]])
     (y,) = run("AveragePool", [x], kernel_shape=[2], strides=[2])

@@ -114,20 +114,21 @@ class MaxPool(_Pool):
                 xs = xp[lead + sl]
                 y = xs.copy() if y is None else np.maximum(y, xs, out=y)
             return y
-        y = idx = None
+        y = xp[lead + next(W.kernel_offsets(win))[1]].copy()
+        idx = np.zeros(y.shape, dtype=np.int64)
+        seen = np.zeros(y.shape, dtype=bool)  # has a tap inside the input been taken yet?
         for kk, sl in W.kernel_offsets(win):
             xs = xp[lead + sl]
-            flat = self.tap_index(x.shape, win, kk)
-            if y is None:
-                y, idx = xs.copy(), np.broadcast_to(flat, xs.shape).copy()
-                continue
-            better = xs > y
+            flat, inside = self.tap_index(x.shape, win, kk)
+            better = inside & ((xs > y) | ~seen)  # padding never wins, ties keep the first
             y = np.where(better, xs, y)
             idx = np.where(better, flat, idx)
+            seen |= inside
         return y, idx
 
-    def tap_index(self, shape, win, kk) -> np.ndarray:
-        """Flat input index of tap kk for every output: (N, C, *out) int64 (broadcastable)."""
+    def tap_index(self, shape, win, kk):
+        """Flat input index of tap kk for every output, (N, C, *out) int64, and whether the tap
+        lies inside the input, (1, 1, *out) bool (both broadcastable)."""
         sp = shape[2:]
         nsp = len(sp)
         if self.storage_order == 0:
@@ -135,14 +136,15 @@ class MaxPool(_Pool):
         else:
             mult = [int(np.prod(sp[:i])) for i in range(nsp)]
         flat = np.zeros((1, 1) + (1,) * nsp, dtype=np.int64)
+        inside = np.ones((1, 1) + (1,) * nsp, dtype=bool)
         for i in range(nsp):
             pos = np.arange(win.out[i]) * win.strides[i] + kk[i] * win.dilations[i] - win.begin[i]
-            pos = np.clip(pos, 0, sp[i] - 1)  # padded taps never win; keep them in range anyway
-            flat = flat + (pos * mult[i]).reshape((1, 1) + tuple(-1 if j == i else 1
-                                                                for j in range(nsp)))
+            axis = (1, 1) + tuple(-1 if j == i else 1 for j in range(nsp))
+            inside = inside & ((pos >= 0) & (pos < sp[i])).reshape(axis)
+            flat = flat + (np.clip(pos, 0, sp[i] - 1) * mult[i]).reshape(axis)
         plane = int(np.prod(sp))
         nc = (np.arange(shape[0])[:, None] * shape[1] + np.arange(shape[1])[None, :]) * plane
-        return flat + nc.reshape(shape[0], shape[1], *([1] * nsp)).astype(np.int64)
+        return flat + nc.reshape(shape[0], shape[1], *([1] * nsp)).astype(np.int64), inside
 
 
 @op("AveragePool", since=1)
