@@ -64,3 +64,25 @@ def test_zipmap_matches_onnxruntime():
     x = np.array([[0.25, 0.75], [1.0, 0.0]], np.float32)
     ours, theirs = _both("ZipMap", [("x", x)], classlabels_strings=["no", "yes"])
     assert ours[0] == theirs[0]
+
+
+LINEAR = [
+    dict(coefficients=[1.0, 0.5], intercepts=[0.1], classlabels_ints=[3, 7], post_transform=pt)
+    for pt in ("NONE", "LOGISTIC", "SOFTMAX")
+] + [
+    dict(coefficients=[1.0, 0.5], intercepts=[0.1], classlabels_strings=["a", "b"]),
+    dict(coefficients=[1.0, 0.5, -1, 2, 0, 0], intercepts=[0.1, 0, 0.2], classlabels_ints=[0, 1, 2],
+         post_transform="SOFTMAX_ZERO"),
+    dict(coefficients=[1.0, 0.5, -1, 2, 0, 0], intercepts=[0.1, 0, 0.0],
+         classlabels_strings=["x", "y", "z"], post_transform="LOGISTIC"),
+    dict(coefficients=[1.0, 0.5, -1, 2], intercepts=[0.1, 0], classlabels_ints=[0, 1],
+         post_transform="SOFTMAX"),
+]
+
+
+@pytest.mark.parametrize("attrs", LINEAR)
+def test_linear_classifier_matches_onnxruntime(attrs):
+    x = np.array([[1.0, -2.0], [0.5, 0.5], [-1, 0], [0, 0]], np.float32)
+    ours, theirs = _both("LinearClassifier", [("x", x)], n_outputs=2, **attrs)
+    assert ours[0].tolist() == theirs[0].tolist()
+    np.testing.assert_allclose(ours[1], theirs[1], rtol=1e-6, atol=1e-7)
