@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 pytest.importorskip("onnx")
-from tinyinfer.errors import RuntimeFailure  # noqa: E402
+from tinyinfer.errors import ModelError, RuntimeFailure  # noqa: E402
 
 from mathops_helpers import run  # noqa: E402
 
@@ -42,7 +42,9 @@ def test_empty_axes_and_empty_set():
 
 def test_reduce_bad_axis_names_node():
     with pytest.raises(RuntimeFailure, match=r'node "n1" \(ReduceMax\).*axes=3'):
-        run("ReduceMax", [X, np.array([3], np.int64)], opset=18)
+        run("ReduceMax", [X, np.array([3], np.int64)], opset=18)  # axes known only at run time
+    with pytest.raises(ModelError, match=r'node "n1" \(ReduceMax\).*axes=-3'):
+        run("ReduceMax", [X], opset=13, axes=[-3])  # an attribute: caught when loading
 
 
 def test_argmax_ties_and_select_last():

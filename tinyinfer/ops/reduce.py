@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import ModelError, RuntimeFailure
 from ..registry import Op, op
 from ._common import as_int_list, normalize_axes
 from ._floatcodec import decode, encode
@@ -64,6 +65,15 @@ class _Reduce(Op):
         self.axes = None if axes is None else [int(a) for a in axes]
         self.keepdims = bool(keepdims)
         self.noop = bool(noop_with_empty_axes)
+
+    def prepare(self, x, axes=None):
+        """Check axes known before running (attribute or constant input) against x's rank."""
+        given = as_int_list(axes.const) if self.axes_from_input and axes is not None else self.axes
+        if x.shape is not None and given:
+            try:
+                normalize_axes(given, len(x.shape), self.node)
+            except RuntimeFailure as e:
+                raise ModelError(str(e)) from None
 
     def run(self, x, axes=None):
         axes = as_int_list(axes) if self.axes_from_input else self.axes

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import ModelError, RuntimeFailure
 from ..registry import Op, op
 from ._common import normalize_axis
 from ._floatcodec import decode, encode
@@ -41,6 +42,13 @@ class _AxisOp(Op):
 
     def __init__(self, node, *, axis: int = -1):
         self.node, self.axis = node, int(axis)
+
+    def prepare(self, x):
+        if x.shape is not None:
+            try:
+                normalize_axis(self.axis, len(x.shape), self.node)
+            except RuntimeFailure as e:  # known before running: the model is wrong
+                raise ModelError(str(e)) from None
 
     def run(self, x):
         f, tag = decode(x)
