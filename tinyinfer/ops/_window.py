@@ -1,4 +1,4 @@
-"""Sliding-window geometry shared by Conv, ConvTranspose, Col2Im and the pooling ops.
+"""Sliding-window geometry shared by Conv, ConvTranspose, DeformConv and the pooling ops.
 
 For one spatial axis of size `i`, kernel `k`, stride `s`, dilation `d` and pads (b, e):
 
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
-from typing import List, Optional, Sequence, Tuple
+from typing import List, Optional, Sequence
 
 import numpy as np
 
@@ -36,7 +36,7 @@ def auto_pad_name(node, auto_pad) -> str:
 
 
 def spatial_list(node, name: str, value, n: int, default: int, minimum: int = 1) -> List[int]:
-    """An attribute with one int per spatial axis (strides, dilations ...), defaulted and checked."""
+    """An attribute with one int per spatial axis (strides, dilations ...), checked."""
     if value is None or len(value) == 0:
         return [default] * n
     vals = [int(v) for v in value]
@@ -127,19 +127,8 @@ def pad_spatial(x: np.ndarray, begin: Sequence[int], end: Sequence[int], value=0
     return np.pad(x, width, mode="constant", constant_values=value)
 
 
-def windows(xp: np.ndarray, w: Window) -> np.ndarray:
-    """A strided view of every window: (N, C, *P) padded -> (N, C, *out, *kernel). No copy."""
-    n = len(w.kernel)
-    axes = tuple(range(xp.ndim - n, xp.ndim))
-    v = np.lib.stride_tricks.sliding_window_view(xp, w.extent, axis=axes)
-    lead = (slice(None),) * (xp.ndim - n)
-    outs = tuple(slice(0, (o - 1) * s + 1, s) for o, s in zip(w.out, w.strides))
-    ks = tuple(slice(None, None, d) for d in w.dilations)
-    return v[lead + outs + ks]
-
-
 def kernel_offsets(w: Window):
-    """For each kernel position: (kernel index tuple, slices selecting that tap for every output)."""
+    """Per kernel tap: (tap index tuple, slices of the padded input it reads for all outputs)."""
     for kk in itertools.product(*(range(k) for k in w.kernel)):
         yield kk, tuple(slice(ki * d, ki * d + (o - 1) * s + 1, s)
                         for ki, d, o, s in zip(kk, w.dilations, w.out, w.strides))
@@ -181,7 +170,8 @@ def compute_dtype(dtype: np.dtype) -> np.dtype:
     return np.dtype(np.float32) if dtype == np.float16 else np.dtype(dtype)
 
 
-def check_spatial_input(node, shape: Optional[Sequence], what: str = "X", min_rank: int = 3) -> None:
+def check_spatial_input(node, shape: Optional[Sequence], what: str = "X",
+                        min_rank: int = 3) -> None:
     """A clear error when an input known before running has too few axes for (N, C, *spatial)."""
     if shape is not None and len(shape) < min_rank:
         raise ModelError(node, f"input {what} has shape {list(shape)}; expected (N, C, D1, ...) "
