@@ -11,7 +11,7 @@ from typing import Optional, Union
 import numpy as np
 
 from .. import ir
-from ..errors import ModelError
+from ..errors import DecodeError, ModelError
 from .functions import expand_functions
 from .reader import MAX_NESTING, Reader, read_tensor_bytes
 
@@ -42,6 +42,8 @@ def load_model(path_or_bytes, *, expand: bool = True, max_nesting: int = MAX_NES
         raise ModelError(f"model {path or '<bytes>'} is empty (0 bytes)")
     try:
         model = Reader(data, base_dir or folder, max_nesting).model()
+    except DecodeError as e:
+        raise DecodeError(f"{path or 'the model bytes'} is not a valid ONNX file ({e})") from None
     except ModelError as e:
         if path:
             raise type(e)(f"{path}: {e}") from None

@@ -1,0 +1,115 @@
+"""The `tinyinfer` command (also `python -m tinyinfer`).
+
+    tinyinfer demo                       the bundled default: read images, print what models see
+    tinyinfer info MODEL                 inputs, outputs, opsets, op histogram, parameters
+    tinyinfer run MODEL [--input x=a.npy] [--shape x=1x3x48x192] [--seed 0] [--out out.npz]
+
+Every error a user can cause prints one line, `tinyinfer: error: ...`, and exits with status 2.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from typing import List, Optional
+
+import numpy as np
+
+from .errors import TinyInferError
+
+
+def cmd_info(args) -> int:
+    from .onnx import load_model
+    from .summary import format_summary
+
+    model = load_model(args.model)
+    print(format_summary(model, args.model))
+    return 0
+
+
+def cmd_run(args) -> int:
+    from . import feeds as fd
+    from .session import InferenceSession
+
+    sess = InferenceSession(args.model)
+    given = fd.load_feeds(args.input, sess)
+    shapes = {k: fd.parse_shape(v) for k, v in fd.parse_assignments(args.shape, "--shape").items()}
+    names = [a.name for a in sess.get_inputs()]
+    for k in list(shapes) + list(given):
+        if k not in names:
+            raise TinyInferError(f"{k!r} is not an input of the model; inputs are {names}")
+    missing = {a.name for a in sess.get_inputs()} - set(given)
+    if missing:
+        rnd = fd.random_feeds(sess, shapes, seed=args.seed)
+        for k in sorted(missing):
+            given[k] = rnd[k]
+            print(f"input  {k}: random {rnd[k].dtype} {list(rnd[k].shape)} (seed {args.seed})")
+    t0 = time.perf_counter()
+    outs = sess.run(None, given)
+    dt = time.perf_counter() - t0
+    for arg, y in zip(sess.get_outputs(), outs):
+        if isinstance(y, np.ndarray) and y.dtype.kind in "fiub" and y.size:
+            f = y.astype(np.float64)
+            stats = f"min {f.min():.6g}  max {f.max():.6g}  mean {f.mean():.6g}"
+        else:
+            stats = ""
+        shape = list(y.shape) if hasattr(y, "shape") else type(y).__name__
+        print(f"output {arg.name}: {getattr(y, 'dtype', '')} {shape}  {stats}".rstrip())
+    print(f"time   {dt * 1e3:.1f} ms (one run, including first-call overheads)")
+    if args.out:
+        np.savez(args.out, **{a.name: y for a, y in zip(sess.get_outputs(), outs)
+                             if isinstance(y, np.ndarray)})
+        print(f"saved  {args.out}")
+    return 0
+
+
+def cmd_demo(args) -> int:
+    from .demo import run_demo
+
+    return run_demo()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from . import __version__
+
+    p = argparse.ArgumentParser(prog="tinyinfer", description="A small, readable ONNX runtime.")
+    p.add_argument("--version", action="version", version=f"tinyinfer {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    s = sub.add_parser("demo", help="run the bundled demo: read images and print what the models see")
+    s.set_defaults(func=cmd_demo)
+
+    s = sub.add_parser("info", help="describe a model: I/O, opsets, ops, parameters")
+    s.add_argument("model")
+    s.set_defaults(func=cmd_info)
+
+    s = sub.add_parser("run", help="run a model on inputs from files, or random ones")
+    s.add_argument("model")
+    s.add_argument("--input", action="append", default=[], metavar="NAME=FILE.npy",
+                   help="an input from a .npy file (or a .npz holding several); repeatable")
+    s.add_argument("--shape", action="append", default=[], metavar="NAME=1x3x224x224",
+                   help="shape of a random input whose declared shape has symbolic dims")
+    s.add_argument("--seed", type=int, default=0, help="seed for random inputs (default 0)")
+    s.add_argument("--out", help="save outputs to this .npz")
+    s.set_defaults(func=cmd_run)
+    return p
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return args.func(args)
+    except TinyInferError as e:
+        print(f"tinyinfer: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("tinyinfer: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Pre- and post-processing that image models need (reading images, resizing)."""
