@@ -112,3 +112,8 @@ def test_conv_kernel_larger_than_input_names_node():
 def test_conv_bad_auto_pad_names_node():
     with pytest.raises(ModelError, match=r'node "convC" \(Conv\).*auto_pad'):
         run("Conv", [X33, ONES22], name="convC", auto_pad="SAME")
+
+
+def test_conv_huge_pads_refused_before_allocating():
+    with pytest.raises(RuntimeFailure, match=r'node "convD" \(Conv\).*elements'):
+        run("Conv", [X33, ONES22], name="convD", pads=[2**20] * 4)

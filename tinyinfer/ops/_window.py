@@ -21,6 +21,7 @@ from typing import List, Optional, Sequence
 import numpy as np
 
 from ..errors import ModelError, RuntimeFailure
+from ._common import check_output_size
 
 AUTO_PADS = ("NOTSET", "SAME_UPPER", "SAME_LOWER", "VALID")
 
@@ -116,6 +117,13 @@ def resolve(node, auto_pad: str, in_sp: Sequence[int], kernel: Sequence[int],
         out.append(o)
         extra.append(max(0, need))
     return Window(list(kernel), list(strides), list(dilations), begin, end, out, extra)
+
+
+def check_budget(node, x_shape: Sequence[int], win: Window, out_channels: int) -> None:
+    """Refuse, before allocating, a padded input or an output past the element budget."""
+    padded = [d + b + e + t for d, b, e, t in zip(x_shape[2:], win.begin, win.end, win.extra_end)]
+    check_output_size(list(x_shape[:2]) + padded, node, "padded input")
+    check_output_size([x_shape[0], out_channels] + list(win.out), node)
 
 
 def pad_spatial(x: np.ndarray, begin: Sequence[int], end: Sequence[int], value=0) -> np.ndarray:

@@ -153,6 +153,10 @@ class _ConvBase(Op):
             pads = W.pads_list(node, self.pads_attr, nsp)
             win = W.resolve(node, self.auto_pad, x_shape[2:], w_shape[2:], strides, dilations,
                             pads)
+            if self.kernel_attr and [int(k) for k in self.kernel_attr] != list(w_shape[2:]):
+                raise RuntimeFailure(node, f"kernel_shape={list(self.kernel_attr)} does not "
+                                           f"match the weight's spatial shape {list(w_shape[2:])}")
+            W.check_budget(node, x_shape, win, w_shape[0])
             self._geometry[key] = win
         return win
 

@@ -20,6 +20,7 @@ import numpy as np
 from ..errors import ModelError, RuntimeFailure
 from ..registry import Op, op
 from . import _window as W
+from ._common import check_output_size
 
 
 @op("ConvTranspose", since=1)
@@ -100,6 +101,9 @@ class ConvTranspose(Op):
         if any(o <= 0 for o in out):
             raise RuntimeFailure(node, f"the output spatial shape {out} is empty; pads are larger "
                                        "than the transposed convolution's extent")
+        n, m = x_shape[0], w_shape[1] * self.group
+        check_output_size([n, m] + full, node, "uncropped output")
+        check_output_size([n, m] + out, node)
         g = (kernel, strides, dil, begin, out)
         self._geometry[key] = g
         return g

@@ -13,7 +13,7 @@ import numpy as np
 from ..errors import ModelError, RuntimeFailure
 from ..registry import Op, op
 from . import _window as W
-from ._common import as_int_list
+from ._common import as_int_list, check_output_size
 
 
 @op("MaxUnpool", since=9)
@@ -44,6 +44,7 @@ class MaxUnpool(Op):
         shape = list(x.shape[:2]) + [
             (d - 1) * s + k - pads[i] - pads[nsp + i]
             for i, (d, s, k) in enumerate(zip(x.shape[2:], strides, self.kernel))]
+        check_output_size(shape, node)
         total = int(np.prod(shape))
         flat = np.asarray(indices, dtype=np.int64).reshape(-1)
         if flat.size and (flat.min() < 0 or flat.max() >= total):
@@ -58,5 +59,6 @@ class MaxUnpool(Op):
                     w < s for w, s in zip(want[2:], shape[2:])):
                 raise RuntimeFailure(node, f"output_shape={want} must be (N, C, ...) with N, C = "
                                            f"{shape[:2]} and spatial sizes at least {shape[2:]}")
+            check_output_size(want, node)
             y = np.ascontiguousarray(W.crop_or_pad(y, [0] * nsp, want[2:]))
         return y

@@ -55,6 +55,7 @@ class _Pool(Op):
             pads = W.pads_list(node, self.pads_attr, nsp)
             win = W.resolve(node, self.auto_pad, shape[2:], self.kernel, strides, dilations, pads,
                             self.ceil_mode)
+            W.check_budget(node, shape, win, shape[1])
             self._geometry[shape] = win
         return win
 
