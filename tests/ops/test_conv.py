@@ -117,3 +117,8 @@ def test_conv_bad_auto_pad_names_node():
 def test_conv_huge_pads_refused_before_allocating():
     with pytest.raises(RuntimeFailure, match=r'node "convD" \(Conv\).*elements'):
         run("Conv", [X33, ONES22], name="convD", pads=[2**20] * 4)
+
+
+def test_conv_pads_length_checked_at_load_names_node():
+    with pytest.raises(ModelError, match=r'node "convE" \(Conv\).*pads=\[1, 1\]'):
+        session("Conv", [X33, ONES22], name="convE", pads=[1, 1])

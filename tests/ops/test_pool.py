@@ -95,3 +95,9 @@ def test_maxunpool_bad_index_names_node():
     x, i = f32([[[[1]]]]), np.array([[[[99]]]], np.int64)
     with pytest.raises(RuntimeFailure, match=r'node "unpool" \(MaxUnpool\).*indices'):
         run("MaxUnpool", [x, i], name="unpool", kernel_shape=[2, 2])
+
+
+def test_pool_strides_length_checked_at_load_names_node():
+    from winnorm_helpers import session
+    with pytest.raises(ModelError, match=r'node "poolC" \(MaxPool\).*strides=\[1, 1, 1\]'):
+        session("MaxPool", [X44], name="poolC", kernel_shape=[2, 2], strides=[1, 1, 1])

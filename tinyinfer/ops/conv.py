@@ -132,6 +132,13 @@ class _ConvBase(Op):
     def prepare(self, x, w, *rest):
         W.check_spatial_input(self.node, x.shape)
         self.check_weights(x.shape, w.shape)
+        rank = next((len(s) for s in (w.shape, x.shape) if s is not None), None)
+        if rank is None and self.kernel_attr:
+            rank = len(self.kernel_attr) + 2
+        if rank is not None:  # per-axis attributes can be checked before any data flows
+            W.spatial_list(self.node, "strides", self.strides_attr, rank - 2, 1)
+            W.spatial_list(self.node, "dilations", self.dilations_attr, rank - 2, 1)
+            W.pads_list(self.node, self.pads_attr, rank - 2)
 
     def geometry(self, x_shape, w_shape) -> "W.Window":
         key = (x_shape, w_shape)

@@ -60,6 +60,7 @@ class DeformConv(Op):
         dil = W.spatial_list(node, "dilations", self.dilations_attr, nsp, 1)
         pads = W.pads_list(node, self.pads_attr, nsp)
         win = W.resolve(node, "NOTSET", x.shape[2:], kernel, strides, dil, pads)
+        W.check_budget(node, x.shape, win, m)
         out = tuple(win.out)
         L = int(np.prod(out))
         if offset.shape != (n, go * K * nsp) + out:

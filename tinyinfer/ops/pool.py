@@ -34,6 +34,10 @@ class _Pool(Op):
                                    "for every spatial axis")
         self.ceil_mode = bool(ceil_mode)
         self.dilations_attr, self.pads_attr, self.strides_attr = dilations, pads, strides
+        nsp = len(self.kernel)  # check the per-axis attributes once, at load time
+        W.spatial_list(node, "strides", strides, nsp, 1)
+        W.spatial_list(node, "dilations", dilations, nsp, 1)
+        W.pads_list(node, pads, nsp)
         self._geometry = {}
 
     def prepare(self, x, *rest):
