@@ -48,6 +48,11 @@ class ConvTranspose(Op):
         ws = w.shape
         if ws is None:
             return
+        for name, attr, low in (("strides", self.strides_attr, 1),
+                                ("dilations", self.dilations_attr, 1),
+                                ("output_padding", self.output_padding_attr, 0)):
+            W.spatial_list(node, name, attr, len(ws) - 2, 1, low)
+        W.pads_list(node, self.pads_attr, len(ws) - 2)
         if len(ws) < 3:
             raise ModelError(node, f"weight W has shape {list(ws)}; expected (C, M/group, k1, ...)")
         if self.kernel_attr and [int(k) for k in self.kernel_attr] != list(ws[2:]):
