@@ -86,3 +86,55 @@ def test_linear_classifier_matches_onnxruntime(attrs):
     ours, theirs = _both("LinearClassifier", [("x", x)], n_outputs=2, **attrs)
     assert ours[0].tolist() == theirs[0].tolist()
     np.testing.assert_allclose(ours[1], theirs[1], rtol=1e-6, atol=1e-7)
+
+
+def _forest(kind, ids, weights, **extra):
+    # two trees over two features; tree 0: x0 <= 0.5 ? (x1 < 0 ? n3 : n4) : n2 ; tree 1: x1 >= 1 ? n1 : n2
+    pre = "class" if kind == "TreeEnsembleClassifier" else "target"
+    leaves = [(0, 2), (0, 3), (0, 4), (1, 1), (1, 2)]
+    attrs = dict(
+        nodes_treeids=[0, 0, 0, 0, 0, 1, 1, 1], nodes_nodeids=[0, 1, 2, 3, 4, 0, 1, 2],
+        nodes_featureids=[0, 1, 0, 0, 0, 1, 0, 0], nodes_values=[0.5, 0.0, 0, 0, 0, 1.0, 0, 0],
+        nodes_modes=["BRANCH_LEQ", "BRANCH_LT", "LEAF", "LEAF", "LEAF", "BRANCH_GTE", "LEAF", "LEAF"],
+        nodes_truenodeids=[1, 3, 0, 0, 0, 1, 0, 0], nodes_falsenodeids=[2, 4, 0, 0, 0, 2, 0, 0],
+        nodes_missing_value_tracks_true=[1, 0, 0, 0, 0, 0, 0, 0])
+    tids, nids, cids, ws = [], [], [], []
+    for j, (t, n) in enumerate(leaves):
+        for c, w in zip(ids, weights[j]):
+            tids.append(t), nids.append(n), cids.append(c), ws.append(w)
+    attrs.update({f"{pre}_treeids": tids, f"{pre}_nodeids": nids, f"{pre}_ids": cids,
+                  f"{pre}_weights": ws}, **extra)
+    return attrs
+
+
+TX = np.array([[0.0, -1.0], [0.0, 2.0], [1.0, 0.5], [np.nan, 1.5], [0.7, -3.0]], np.float32)
+W3 = [[0.1, 0.2, 0.7], [0.5, 0.25, 0.25], [0.3, 0.3, 0.4], [0.2, 0.6, 0.2], [0.9, 0.05, 0.05]]
+TREES = [
+    ("TreeEnsembleRegressor", _forest("TreeEnsembleRegressor", [0], [[1.5], [-2.0], [0.25], [3.0], [-1.0]],
+                                      n_targets=1, aggregate_function=agg, base_values=[0.5]))
+    for agg in ("SUM", "AVERAGE", "MIN", "MAX")
+] + [
+    ("TreeEnsembleRegressor", _forest("TreeEnsembleRegressor", [0, 1], W3, n_targets=3 - 1,
+                                      post_transform="NONE")),
+    ("TreeEnsembleClassifier", _forest("TreeEnsembleClassifier", [0, 1, 2], W3,
+                                       classlabels_int64s=[4, 5, 6])),
+    ("TreeEnsembleClassifier", _forest("TreeEnsembleClassifier", [0, 1, 2], W3,
+                                       classlabels_strings=["a", "b", "c"], post_transform="SOFTMAX",
+                                       base_values=[0.1, 0.2, 0.3])),
+    ("TreeEnsembleClassifier", _forest("TreeEnsembleClassifier", [0], [[1.5], [-2.0], [0.25], [3.0], [-1.0]],
+                                       classlabels_int64s=[0, 1], post_transform="LOGISTIC",
+                                       base_values=[0.2])),
+    ("TreeEnsembleClassifier", _forest("TreeEnsembleClassifier", [1], [[0.1], [0.2], [0.3], [0.4], [0.05]],
+                                       classlabels_int64s=[0, 1])),
+]
+
+
+@pytest.mark.parametrize("op_type,attrs", TREES)
+def test_tree_ensembles_match_onnxruntime(op_type, attrs):
+    n = 2 if op_type == "TreeEnsembleClassifier" else 1
+    ours, theirs = _both(op_type, [("x", TX)], n_outputs=n, **attrs)
+    for o, t in zip(ours, theirs):
+        if o.dtype.kind == "f":
+            np.testing.assert_allclose(o, t, rtol=1e-5, atol=1e-6)
+        else:
+            assert o.tolist() == t.tolist()

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import dtypes
-from ..errors import ModelError, RuntimeFailure
+from ..errors import RuntimeFailure
 from ..registry import Op, op
 from . import _window as W
 from . import quant_common as Q

@@ -18,32 +18,13 @@ import numpy as np
 
 from ..errors import ModelError, RuntimeFailure
 from ..registry import Op, op
+from .ml_linear import probit
 
 LEQ, LT, GTE, GT, EQ, NEQ, MEMBER = range(7)
 
 
 def _arr(v, dtype=None):
     return None if v is None else np.asarray(v, dtype=dtype).reshape(-1)
-
-
-def _probit(p: np.ndarray) -> np.ndarray:
-    """sqrt(2) * erfinv(2p - 1), by bisection-free Newton steps on math.erf."""
-    out = np.empty_like(p, dtype=np.float64)
-    for i, v in enumerate(p.reshape(-1)):
-        y = 2.0 * float(v) - 1.0
-        if y <= -1.0 or y >= 1.0:
-            out.reshape(-1)[i] = math.copysign(math.inf, y)
-            continue
-        # Giles' approximation, then two Newton refinements
-        w = -math.log((1.0 - y) * (1.0 + y))
-        z = math.copysign(math.sqrt(w), y) * 0.886
-        for _ in range(40):
-            err = math.erf(z) - y
-            z -= err / (2.0 / math.sqrt(math.pi) * math.exp(-z * z))
-            if abs(err) < 1e-15:
-                break
-        out.reshape(-1)[i] = math.sqrt(2.0) * z
-    return out
 
 
 @op("TreeEnsemble", since=5, domain="ai.onnx.ml")
@@ -184,5 +165,5 @@ class TreeEnsemble(Op):
             s = e.sum(axis=1, keepdims=True)
             return np.where(s > 0, e / np.where(s > 0, s, 1), 0.0)
         if self.post == 4:
-            return _probit(y)
+            return probit(y)
         return y
