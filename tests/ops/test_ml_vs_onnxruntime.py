@@ -138,3 +138,20 @@ def test_tree_ensembles_match_onnxruntime(op_type, attrs):
             np.testing.assert_allclose(o, t, rtol=1e-5, atol=1e-6)
         else:
             assert o.tolist() == t.tolist()
+
+
+def test_dict_vectorizer_matches_onnxruntime():
+    from onnx import TensorProto as TP
+    node = helper.make_node("DictVectorizer", ["x"], ["y"], domain="ai.onnx.ml",
+                            string_vocabulary=["a", "b", "c"])
+    mt = helper.make_map_type_proto(TP.STRING, helper.make_tensor_type_proto(TP.FLOAT, []))
+    graph = helper.make_graph([node], "t", [helper.make_value_info("x", mt)],
+                              [helper.make_empty_tensor_value_info("y")])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 19),
+                                                    helper.make_opsetid("ai.onnx.ml", 3)])
+    model.ir_version = 9
+    feed = {"x": {"c": 2.5, "a": 1.0, "zz": 7.0}}
+    ours = tinyinfer.InferenceSession(model.SerializeToString()).run(None, feed)[0]
+    theirs = ort.InferenceSession(model.SerializeToString(),
+                                  providers=["CPUExecutionProvider"]).run(None, feed)[0]
+    assert ours.dtype == theirs.dtype and ours.tolist() == theirs.tolist()

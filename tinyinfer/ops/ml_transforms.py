@@ -1,5 +1,5 @@
 """ai.onnx.ml feature transforms: Scaler, Normalizer, Imputer, OneHotEncoder, CategoryMapper,
-FeatureVectorizer, ZipMap.
+FeatureVectorizer, ZipMap, DictVectorizer.
 
     Scaler             y = (x - offset) * scale               x: (N, C) -> (N, C) float32
     Normalizer         y = x / norm(row)  (MAX: max x (signed), L1: sum |x|, L2: sqrt(sum x^2))
@@ -8,6 +8,7 @@ FeatureVectorizer, ZipMap.
     CategoryMapper     int64 <-> string through cats_int64s / cats_strings, with defaults
     FeatureVectorizer  y = concat_i(x_i cut or zero-padded to inputdimensions[i])  -> float32
     ZipMap             x: (N, C) -> [ {label_j: x[n, j]} for each row n ]  (a list of dicts)
+    DictVectorizer     {key: value} -> (1, len(vocabulary)), 0 where a word is absent
 Per-feature parameters (offset, scale, imputed values) may also be a single value for all.
 """
 from __future__ import annotations
@@ -16,6 +17,7 @@ import math
 
 import numpy as np
 
+from .. import dtypes
 from ..errors import ModelError, RuntimeFailure
 from ..registry import Op, op
 
@@ -218,3 +220,39 @@ class ZipMap(Op):
                                             f"{len(self.labels)} class labels")
         return [dict(zip(self.labels, map(float, row))) for row in f.astype(np.float32)]
 
+
+
+@op("DictVectorizer", since=1, domain=ML)
+class DictVectorizer(Op):
+    """A map {key: value} (or a list of maps) -> (rows, len(vocabulary)) with y[r, j] = the
+    value of vocabulary[j] in map r, 0 where absent; the values' own type."""
+
+    def __init__(self, node, *, int64_vocabulary=None, string_vocabulary=None):
+        self.node = node
+        if bool(int64_vocabulary) == bool(string_vocabulary):
+            raise ModelError(node, "exactly one of int64_vocabulary / string_vocabulary is needed")
+        vocab = ([int(v) for v in int64_vocabulary] if int64_vocabulary else
+                 [_text(v) for v in string_vocabulary])
+        self.column = {v: j for j, v in enumerate(vocab)}
+        self.dtype = None
+
+    def prepare(self, x):
+        t = x.type  # map(key, tensor(value)) or sequence(map(...)): the declared value type
+        t = t.elem if t is not None and t.kind == "sequence" else t
+        if t is not None and t.kind == "map" and t.elem is not None and t.elem.elem_type:
+            self.dtype = dtypes.to_numpy(t.elem.elem_type)
+
+    def run(self, x):
+        maps = x if isinstance(x, list) else [x]
+        if not all(isinstance(m, dict) for m in maps):
+            raise RuntimeFailure(self.node, f"x must be a map (or a sequence of maps); found "
+                                            f"{type(x).__name__}")
+        values = [v for m in maps for v in m.values()]
+        dtype = self.dtype or (np.asarray(values).dtype if values else np.dtype(np.float32))
+        y = np.zeros((len(maps), len(self.column)), dtype)
+        for r, m in enumerate(maps):
+            for k, v in m.items():
+                j = self.column.get(_text(k) if isinstance(k, (str, bytes)) else int(k))
+                if j is not None:
+                    y[r, j] = v
+        return y
