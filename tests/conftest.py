@@ -30,8 +30,9 @@ def pytest_runtest_logreport(report):
 
 
 def pytest_terminal_summary(terminalreporter):
-    if not _counts:
+    if not _counts or getattr(terminalreporter, "_tinyinfer_reported", False):
         return
+    terminalreporter._tinyinfer_reported = True
     terminalreporter.section("ONNX backend conformance")
     for suite, c in _counts.items():
         total = c["passed"] + c["failed"] + c["skipped"]
