@@ -83,3 +83,13 @@ def test_small_ints_wrap_like_ml_dtypes(name, ml):
     np.testing.assert_array_equal(got, want)
     sat = dtypes.to_int(dtypes.from_int(np.array([-100, 100]), getattr(dtypes, name), saturate=True))
     assert sat.tolist() == list(dtypes.int_range(getattr(dtypes, name)))
+
+
+@pytest.mark.parametrize("round_mode", ["up", "down", "nearest"])
+@pytest.mark.parametrize("saturate", [True, False])
+def test_e8m0_encode_matches_onnx_reference(round_mode, saturate):
+    numpy_helper = pytest.importorskip("onnx.numpy_helper")
+    x = _all_float16_and_samples()
+    want = numpy_helper.to_float8e8m0(x, saturate, round_mode).view(np.uint8)
+    got = dtypes.bits(dtypes.from_float(x, dtypes.float8e8m0, saturate, round_mode))
+    np.testing.assert_array_equal(got, want)
