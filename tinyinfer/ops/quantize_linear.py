@@ -72,6 +72,16 @@ class QuantizeLinear(Op):
                                         "quantised type")
         return zp_dtype
 
+    def compute_type(self, x_dtype, scale_dtype):
+        """x / y_scale is computed in `precision`, else in the common type of x and the scale
+        (a bfloat16 operand: in bfloat16)."""
+        if self.precision is not None:
+            return self.precision
+        for d in (x_dtype, scale_dtype):
+            if dtypes.is_tagged(d):
+                return d
+        return np.result_type(x_dtype, scale_dtype)
+
     def run(self, x, y_scale, y_zero_point=None):
         node = self.node
         dtype = self.target(None if y_zero_point is None else y_zero_point.dtype)
@@ -80,10 +90,7 @@ class QuantizeLinear(Op):
         scale = Q.layout(node, y_scale, x.shape, self.axis, self.block_size, "y_scale")
         zp = None if y_zero_point is None else Q.layout(node, y_zero_point, x.shape, self.axis,
                                                           self.block_size, "y_zero_point")
-        # the quotient is computed in `precision`, else in the common type of x and the scale
-        calc = self.precision or (np.result_type(x.dtype, scale.dtype)
-                                  if not (dtypes.is_tagged(x.dtype) or dtypes.is_tagged(scale.dtype))
-                                  else (x.dtype if dtypes.is_tagged(x.dtype) else scale.dtype))
+        calc = self.compute_type(x.dtype, scale.dtype)
         if dtypes.is_tagged_float(calc):
             q = _round_like(Q.as_float(x) / Q.as_float(scale), calc)
         else:
