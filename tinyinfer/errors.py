@@ -18,15 +18,18 @@ class TinyInferError(Exception):
     """Base class of every error tinyinfer raises on purpose."""
 
 
-class ModelError(TinyInferError):
-    """The model (file, graph, node, attribute) is malformed or inconsistent."""
+class _NamesWhere(TinyInferError):
+    """Built as Error(node, "message") -> 'node "conv1" (Conv): message', or Error("message")."""
 
     def __init__(self, where, message: str = ""):
-        # ModelError(node, "msg") or ModelError("msg")
         if message == "" and isinstance(where, str):
             super().__init__(where)
         else:
             super().__init__(f"{describe(where)}: {message}")
+
+
+class ModelError(_NamesWhere):
+    """The model (file, graph, node, attribute) is malformed or inconsistent."""
 
 
 class DecodeError(ModelError):
@@ -45,14 +48,8 @@ class ResourceLimitError(TinyInferError):
     """Running or loading would exceed a configured budget."""
 
 
-class RuntimeFailure(TinyInferError):
+class RuntimeFailure(_NamesWhere):
     """An op failed at run time on values that could only be checked then."""
-
-    def __init__(self, where, message: str = ""):
-        if message == "" and isinstance(where, str):
-            super().__init__(where)
-        else:
-            super().__init__(f"{describe(where)}: {message}")
 
 
 def describe(where) -> str:
