@@ -46,7 +46,10 @@ class InputInfo:
     def shape(self):
         if self.const is not None and hasattr(self.const, "shape"):
             return tuple(self.const.shape)
-        return None if self.type is None else self.type.shape
+        if self.type is None or self.type.shape is None:
+            return None
+        # symbolic dims stay str; unknown and negative (some exporters write -1) become None
+        return tuple(None if isinstance(d, int) and d < 0 else d for d in self.type.shape)
 
     @property
     def dtype(self):
