@@ -3,6 +3,9 @@
     tinyinfer demo                       the bundled default: read images, print what models see
     tinyinfer info MODEL                 inputs, outputs, opsets, op histogram, parameters
     tinyinfer run MODEL [--input x=a.npy] [--shape x=1x3x48x192] [--seed 0] [--out out.npz]
+    tinyinfer info MODEL --memory [--shape x=1x3x48x192]     predicted peak of live tensor bytes
+    tinyinfer bench MODEL [--shape ..] [--threads N] [--compare onnxruntime|reference] [--runs N]
+    tinyinfer profile MODEL [--shape ..] [--runs N]          per-node and per-op-type times, FLOPs
 
 Every error a user can cause prints one line, `tinyinfer: error: ...`, and exits with status 2.
 """
@@ -24,6 +27,52 @@ def cmd_info(args) -> int:
 
     model = load_model(args.model)
     print(format_summary(model, args.model))
+    if args.memory:
+        from . import feeds as fd
+        from .memory import format_report, measure
+        from .session import InferenceSession
+
+        sess = InferenceSession(model)
+        print(format_report(measure(sess, fd.random_feeds(sess, _shapes(args, sess)))))
+    return 0
+
+
+def _shapes(args, sess) -> dict:
+    from . import feeds as fd
+
+    shapes = {k: fd.parse_shape(v) for k, v in fd.parse_assignments(args.shape, "--shape").items()}
+    names = [a.name for a in sess.get_inputs()]
+    for k in shapes:
+        if k not in names:
+            raise TinyInferError(f"{k!r} is not an input of the model; inputs are {names}")
+    return shapes
+
+
+def cmd_bench(args) -> int:
+    from . import feeds as fd
+    from .bench import bench, format_bench
+
+    shapes = {k: fd.parse_shape(v) for k, v in fd.parse_assignments(args.shape, "--shape").items()}
+    print(format_bench(bench(args.model, shapes, args.threads, args.compare, args.runs, args.warmup)))
+    return 0
+
+
+def cmd_profile(args) -> int:
+    import json
+
+    from . import feeds as fd
+    from .profiling import format_tables
+    from .session import InferenceSession, SessionOptions
+
+    opts = SessionOptions(enable_profiling=True, profile_file_prefix=args.prefix)
+    sess = InferenceSession(args.model, opts)
+    feeds = fd.random_feeds(sess, _shapes(args, sess))
+    for _ in range(args.warmup + args.runs):
+        sess.run(None, feeds)
+    path = sess.end_profiling()
+    with open(path) as f:
+        print(format_tables(json.load(f), skip_runs=args.warmup))
+    print(f"\ntrace      {path} ({args.warmup} warm-up + {args.runs} runs; open in ui.perfetto.dev)")
     return 0
 
 
@@ -81,6 +130,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("info", help="describe a model: I/O, opsets, ops, parameters")
     s.add_argument("model")
+    s.add_argument("--memory", action="store_true",
+                   help="also the predicted peak of live tensor bytes (measured by one dry run)")
+    s.add_argument("--shape", action="append", default=[], metavar="NAME=1x3x224x224",
+                   help="input shape for --memory where the declared one has symbolic dims")
     s.set_defaults(func=cmd_info)
 
     s = sub.add_parser("run", help="run a model on inputs from files, or random ones")
@@ -92,6 +145,26 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--seed", type=int, default=0, help="seed for random inputs (default 0)")
     s.add_argument("--out", help="save outputs to this .npz")
     s.set_defaults(func=cmd_run)
+
+    s = sub.add_parser("bench", help="time a model (median, min, p90, IQR), optionally against "
+                                     "another runtime in the same process")
+    s.add_argument("model")
+    s.add_argument("--shape", action="append", default=[], metavar="NAME=1x3x224x224")
+    s.add_argument("--threads", type=int, default=0, help="intra-op threads (default: libraries')")
+    s.add_argument("--compare", choices=["onnxruntime", "reference"],
+                   help="also time onnxruntime or onnx.reference.ReferenceEvaluator on the same inputs")
+    s.add_argument("--runs", type=int, default=10, help="timed runs (default 10)")
+    s.add_argument("--warmup", type=int, default=2, help="untimed runs after the cold one (default 2)")
+    s.set_defaults(func=cmd_bench)
+
+    s = sub.add_parser("profile", help="time every node; tables per node and per op type, and a "
+                                       "Chrome trace")
+    s.add_argument("model")
+    s.add_argument("--shape", action="append", default=[], metavar="NAME=1x3x224x224")
+    s.add_argument("--runs", type=int, default=5, help="profiled runs (default 5)")
+    s.add_argument("--warmup", type=int, default=1, help="runs left out of the tables (default 1)")
+    s.add_argument("--prefix", default="tinyinfer_profile", help="trace file prefix")
+    s.set_defaults(func=cmd_profile)
     return p
 
 

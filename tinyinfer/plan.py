@@ -175,14 +175,16 @@ class Plan:
         self.steps = steps
 
     def run(self, feeds: Mapping[str, Any], outer: Optional[Mapping[str, Any]] = None,
-            capture: Optional[dict] = None) -> list:
+            capture: Optional[dict] = None, timer=None) -> list:
+        """`timer(step, args, outs, t0, t1)`, if given, is called after each step (perf_counter
+        seconds) — profiling and memory planning hook in here; None costs one test per step."""
         env: Dict[str, Any] = dict(self.initializers)
         env.update(feeds)
         scope = env if outer is None else ChainMap(env, outer)
         debug = DEBUG
         for step in self.steps:
             args = [scope[n] if n else None for n in step.inputs]
-            if debug:
+            if debug or timer is not None:
                 t0 = time.perf_counter()
             try:
                 result = step.op.run(*args, scope=scope) if step.op.uses_scope else step.op.run(*args)
@@ -194,6 +196,8 @@ class Plan:
             for name, value in zip(step.outputs, outs):
                 if name:
                     env[name] = np.asarray(value) if isinstance(value, (np.generic, float, int, bool)) else value
+            if timer is not None:
+                timer(step, args, outs, t0, time.perf_counter())
             if debug:
                 _debug_print(step, args, outs, time.perf_counter() - t0, debug)
             if capture is not None:

@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import enum
+import time
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence
 
@@ -17,6 +18,8 @@ from . import dtypes, ir
 from .errors import InputError
 from .onnx import load_model
 from .plan import BuildContext, Plan
+from .profiling import Profiler
+from .threads import set_threads
 
 
 class GraphOptimizationLevel(enum.IntEnum):
@@ -120,11 +123,19 @@ class InferenceSession:
         model = path_or_bytes if isinstance(path_or_bytes, ir.Model) else load_model(path_or_bytes)
         self._model_path = model.path
         self.model = model
+        level = int(getattr(self._options, "graph_optimization_level", 0) or 0)
+        if level > 0:  # load-time rewrites (tinyinfer/passes); 0 runs the graph as written
+            from .passes import optimize
+            model = optimize(model, level)
+        self.optimized_model = model
         self._ctx = BuildContext(dict(model.opset_import), self._options, model.path)
         self._plan = Plan(model.graph, self._ctx)
         self._inputs = [v for v in model.graph.real_inputs]
         self._overridable = [v for v in model.graph.inputs if v.name in model.graph.initializers]
         self._outputs = list(model.graph.outputs)
+        self.threads = set_threads(self._options.intra_op_num_threads)  # per process, see threads.py
+        opts = self._options
+        self._profiler = Profiler(opts.profile_file_prefix) if opts.enable_profiling else None
 
     # -- description --------------------------------------------------------------------------
     def get_inputs(self) -> List[NodeArg]:
@@ -149,7 +160,9 @@ class InferenceSession:
 
     # -- running ------------------------------------------------------------------------------
     def run(self, output_names: Optional[Sequence[str]], input_feed: Dict[str, Any],
-            run_options: Optional[RunOptions] = None) -> list:
+            run_options: Optional[RunOptions] = None, *, capture=None, until=None) -> list:
+        """capture="all" or [value names] (and/or until=NODE, which stops after that node) makes
+        run return (outputs, {name: intermediate}) — see verify/capture.py."""
         feeds = self._check_feeds(input_feed)
         all_names = [v.name for v in self._outputs]
         if output_names:
@@ -157,11 +170,26 @@ class InferenceSession:
             if unknown:
                 raise InputError(f"requested output {unknown[0]!r} is not an output of the model; "
                                  f"outputs are {all_names}")
-        results = self._plan.run(feeds)
+        if capture is not None or until is not None:
+            from .verify.capture import run_captured
+            return run_captured(self._plan, output_names, all_names, feeds, capture, until)
+        if self._profiler is None:
+            results = self._plan.run(feeds)
+        else:
+            t0 = time.perf_counter()
+            results = self._plan.run(feeds, timer=self._profiler.record)
+            self._profiler.record_run(t0, time.perf_counter())
         if not output_names:
             return results
         by_name = dict(zip(all_names, results))
         return [by_name[n] for n in output_names]
+
+    def end_profiling(self) -> str:
+        """Stop profiling and write the Chrome trace; returns its file name ('' if it was off)."""
+        if self._profiler is None:
+            return ""
+        path, self._profiler = self._profiler.write(), None
+        return path
 
     def _check_feeds(self, input_feed: Dict[str, Any]) -> Dict[str, Any]:
         if not isinstance(input_feed, dict):

@@ -1,0 +1,176 @@
+"""`tinyinfer bench`: time a model, optionally side by side with another runtime in this process.
+
+    report = bench(path, shapes={"x": (1, 3, 640, 640)}, threads=1, compare="onnxruntime")
+    print(format_bench(report))
+
+Per runtime: load time, the first (cold) run, `warmup` more untimed runs, then `runs` timed runs
+summarised as median, min, p90 and IQR (p75 - p25). With a comparison the timed runs alternate
+(tinyinfer, other, tinyinfer, ...) so slow drift on a busy machine hits both alike; the ratio is
+tinyinfer / other on the medians. Both runtimes see the same random inputs; the max abs difference
+of every output is printed. onnxruntime and onnx are imported here, lazily, only when asked for.
+Peak RSS is the process high-water mark (getrusage): the runtimes share the process, so the figure
+after the second runtime covers both.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Dict, List, Optional
+
+import numpy as np
+
+from . import feeds as fd
+from .errors import InputError
+
+COMPARE = ("onnxruntime", "reference")
+
+
+@dataclass
+class Timing:
+    name: str
+    load: float = 0.0
+    cold: float = 0.0
+    runs: List[float] = field(default_factory=list)
+    rss: Optional[int] = None           # peak RSS in bytes after this runtime ran (high-water)
+
+    def stat(self, what: str) -> float:
+        t = np.asarray(self.runs)
+        return {"median": np.median(t), "min": t.min(), "p90": np.percentile(t, 90),
+                "iqr": np.percentile(t, 75) - np.percentile(t, 25)}[what]
+
+
+@dataclass
+class BenchReport:
+    model: str
+    inputs: Dict[str, np.ndarray]
+    threads: int
+    thread_setup: Dict[str, str]
+    warmup: int
+    timings: List[Timing]
+    max_abs_diff: Dict[str, float] = field(default_factory=dict)
+    rss_before: Optional[int] = None
+
+
+def peak_rss() -> Optional[int]:
+    """The process's peak resident set size in bytes, or None where `resource` is missing."""
+    try:
+        import resource
+        import sys
+    except ImportError:  # Windows
+        return None
+    kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return kb if sys.platform == "darwin" else kb * 1024  # macOS reports bytes, Linux KiB
+
+
+def _timed(fn: Callable) -> float:
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+def _other(kind: str, path: str, threads: int):
+    """Load the other runtime; returns (load seconds, run(feeds) -> list of outputs)."""
+    t0 = time.perf_counter()
+    if kind == "onnxruntime":
+        import onnxruntime as ort
+
+        so = ort.SessionOptions()
+        so.intra_op_num_threads = max(threads, 0)
+        so.inter_op_num_threads = 1 if threads > 0 else 0
+        sess = ort.InferenceSession(path, so, providers=["CPUExecutionProvider"])
+        run = lambda feeds: sess.run(None, feeds)  # noqa: E731
+    elif kind == "reference":
+        from onnx.reference import ReferenceEvaluator
+
+        ref = ReferenceEvaluator(path)
+        run = lambda feeds: ref.run(None, feeds)  # noqa: E731
+    else:
+        raise InputError(f"--compare must be one of {', '.join(COMPARE)}, got {kind!r}")
+    return time.perf_counter() - t0, run
+
+
+def bench(path: str, shapes: Dict[str, tuple] = None, threads: int = 0, compare: str = None,
+          runs: int = 10, warmup: int = 2, seed: int = 0) -> BenchReport:
+    from .session import InferenceSession, SessionOptions
+
+    if runs < 1 or warmup < 0:
+        raise InputError(f"--runs must be at least 1 and --warmup at least 0 (got {runs}, {warmup})")
+    rss0 = peak_rss()
+    opts = SessionOptions()
+    opts.intra_op_num_threads = threads
+    t0 = time.perf_counter()
+    sess = InferenceSession(path, opts)
+    mine = Timing("tinyinfer", load=time.perf_counter() - t0)
+    names = [a.name for a in sess.get_inputs()]
+    for k in shapes or {}:
+        if k not in names:
+            raise InputError(f"{k!r} is not an input of the model; inputs are {names}")
+    feeds = fd.random_feeds(sess, shapes or {}, seed=seed)
+    out = []
+    mine.cold = _timed(lambda: out.append(sess.run(None, feeds)))
+    for _ in range(warmup):
+        sess.run(None, feeds)
+    timings = [mine]
+    other_run = None
+    if compare:
+        mine.rss = peak_rss()  # before the other runtime loads: tinyinfer's own high-water
+        load, other_run = _other(compare, path, threads)
+        other = Timing(compare, load=load)
+        other.cold = _timed(lambda: out.append(other_run(dict(feeds))))
+        for _ in range(warmup):
+            other_run(dict(feeds))
+        timings.append(other)
+    for _ in range(runs):  # interleaved when comparing
+        mine.runs.append(_timed(lambda: sess.run(None, feeds)))
+        if other_run is not None:
+            other.runs.append(_timed(lambda: other_run(dict(feeds))))
+    timings[-1].rss = peak_rss()
+    report = BenchReport(path, feeds, threads, sess.threads, warmup, timings, rss_before=rss0)
+    if compare:
+        for arg, a, b in zip(sess.get_outputs(), out[0], out[1]):
+            a, b = np.asarray(a), np.asarray(b)
+            if a.shape != b.shape:
+                report.max_abs_diff[arg.name] = float("nan")
+            elif a.dtype.kind in "fiub" and a.size:
+                report.max_abs_diff[arg.name] = float(np.max(np.abs(a.astype(np.float64) - b)))
+            else:
+                report.max_abs_diff[arg.name] = float(not np.array_equal(a, b))
+    return report
+
+
+def _ms(s: float) -> str:
+    return f"{s * 1e3:10.2f} ms"
+
+
+def _mb(b: Optional[int]) -> str:
+    return "n/a" if b is None else f"{b / 2 ** 20:.0f} MB"
+
+
+def format_bench(r: BenchReport) -> str:
+    ins = ", ".join(f"{k} {v.dtype} {list(v.shape)}" for k, v in r.inputs.items())
+    t = r.timings
+    lines = [f"model      {r.model}",
+             f"inputs     {ins} (random)",
+             f"threads    {r.threads or 'default'} (tinyinfer: numba {r.thread_setup['numba']}, "
+             f"BLAS {r.thread_setup['blas']})",
+             f"runs       {len(t[0].runs)} timed after 1 cold + {r.warmup} warm-up"
+             + (", interleaved" if len(t) > 1 else ""),
+             "",
+             f"{'':18s}" + "".join(f"{x.name:>14s}" for x in t) + ("     ratio" if len(t) > 1 else "")]
+    rows = [("load", lambda x: x.load), ("first run (cold)", lambda x: x.cold)]
+    rows += [(w, lambda x, w=w: x.stat(w)) for w in ("median", "min", "p90", "iqr")]
+    for label, get in rows:
+        vals = [get(x) for x in t]
+        ratio = f"{vals[0] / vals[1]:10.2f}" if len(t) > 1 and vals[1] > 0 and label != "iqr" else ""
+        lines.append(f"{label:18s}" + "".join(_ms(v) for v in vals) + ratio)
+    lines.append("")
+    if len(t) > 1:
+        lines.append(f"ratio      tinyinfer/{t[1].name} = {t[0].stat('median') / t[1].stat('median'):.2f} "
+                     "(medians; above 1 means tinyinfer is slower)")
+        for name, d in r.max_abs_diff.items():
+            lines.append(f"max |diff| {name}: {d:.3g}")
+        lines.append(f"peak RSS   {_mb(r.rss_before)} before loading, {_mb(t[0].rss)} after tinyinfer, "
+                     f"{_mb(t[1].rss)} after {t[1].name} too (one process: a high-water mark)")
+    else:
+        lines.append(f"peak RSS   {_mb(r.rss_before)} before loading, {_mb(t[0].rss)} after tinyinfer")
+    return "\n".join(lines)
