@@ -123,11 +123,6 @@ class InferenceSession:
         model = path_or_bytes if isinstance(path_or_bytes, ir.Model) else load_model(path_or_bytes)
         self._model_path = model.path
         self.model = model
-        level = int(getattr(self._options, "graph_optimization_level", 0) or 0)
-        if level > 0:  # load-time rewrites (tinyinfer/passes); 0 runs the graph as written
-            from .passes import optimize
-            model = optimize(model, level)
-        self.optimized_model = model
         self._ctx = BuildContext(dict(model.opset_import), self._options, model.path)
         self._plan = Plan(model.graph, self._ctx)
         self._inputs = [v for v in model.graph.real_inputs]
@@ -160,9 +155,7 @@ class InferenceSession:
 
     # -- running ------------------------------------------------------------------------------
     def run(self, output_names: Optional[Sequence[str]], input_feed: Dict[str, Any],
-            run_options: Optional[RunOptions] = None, *, capture=None, until=None) -> list:
-        """capture="all" or [value names] (and/or until=NODE, which stops after that node) makes
-        run return (outputs, {name: intermediate}) — see verify/capture.py."""
+            run_options: Optional[RunOptions] = None) -> list:
         feeds = self._check_feeds(input_feed)
         all_names = [v.name for v in self._outputs]
         if output_names:
@@ -170,9 +163,6 @@ class InferenceSession:
             if unknown:
                 raise InputError(f"requested output {unknown[0]!r} is not an output of the model; "
                                  f"outputs are {all_names}")
-        if capture is not None or until is not None:
-            from .verify.capture import run_captured
-            return run_captured(self._plan, output_names, all_names, feeds, capture, until)
         if self._profiler is None:
             results = self._plan.run(feeds)
         else:
