@@ -22,6 +22,12 @@ from ..errors import ModelError, RuntimeFailure
 from ..registry import Op, op
 from . import _window as W
 
+def fast_conv2d():
+    """kernels/conv2d.py (imported on first use: it is where the Numba variants are chosen)."""
+    from ..kernels import conv2d
+    return conv2d
+
+
 STACK_CHANNELS = 16  # up to this many input channels per group, stack the taps into one matmul
 
 
@@ -104,6 +110,7 @@ class _ConvBase(Op):
         self.dilations_attr, self.kernel_attr = dilations, kernel_shape
         self.pads_attr, self.strides_attr = pads, strides
         self._geometry = {}
+        self._variants = {}  # (x shape, w shape) -> fast kernel variant, "" for the reference
 
     def check_weights(self, x_shape, w_shape):
         """Check ranks, kernel_shape and group against W (and X when its shape is known)."""
@@ -184,6 +191,14 @@ class Conv(_ConvBase):
 
     def run(self, x, w, b=None):
         win = self.geometry(x.shape, w.shape)
+        if x.dtype == np.float32 and w.dtype == np.float32 and x.ndim == 4:
+            key = (x.shape, w.shape)
+            variant = self._variants.get(key)
+            if variant is None:  # chosen once per shape; "" = the reference below
+                variant = fast_conv2d().choose(x.shape, w.shape, self.group, win) or ""
+                self._variants[key] = variant
+            if variant:
+                return fast_conv2d().run(variant, x, w, b, win)
         ct = W.compute_dtype(x.dtype)
         xp = W.pad_spatial(x.astype(ct, copy=False), win.begin, win.end)
         y = conv_nd(xp, w.astype(ct, copy=False), win, self.group)

@@ -1,0 +1,124 @@
+"""2-D convolution hot loops on float32 NCHW, for ops/conv.py (the reference there is the spec).
+
+    dwconv2d_f32_nchw   depthwise (C/group = 1, channel multiplier M/C), direct loops:
+        out[n, m, oh, ow] = b[m] + sum_{kh,kw} w[m, kh, kw] * x[n, m // mult, ih, iw]
+        ih = oh * sh - ph + kh * dh,  iw = ow * sw - pw + kw * dw   (taps outside x are zero)
+    conv2d_f32_im2col   the columns of rows [oh0, oh1) for one image, for a BLAS GEMM:
+        cols[(c * KH + kh) * KW + kw, (oh - oh0) * OW + ow] = x[c, ih, iw]   (zero outside x)
+    conv2d_f32_epilogue  y = act(y + b[m]) in place, over (N, M, S)
+
+Epilogue codes (`act`, with parameters a0, a1): see elementwise_f32.ACT_* and apply_act.
+Every index is derived from shapes the op validated (Window.resolve), and loops clip the taps to
+the input, so no access leaves the arrays.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .elementwise_f32 import apply_act
+
+SIGNATURES = {
+    "dwconv2d_f32_nchw": "void(float32[:, :, :, ::1], float32[:, :, ::1], float32[::1], "
+                         "float32[:, :, :, ::1], int64, int64, int64, int64, int64, int64, int64, "
+                         "int64, float32, float32)",
+    "conv2d_f32_im2col": "void(float32[:, :, ::1], float32[:, ::1], int64, int64, int64, int64, "
+                         "int64, int64, int64, int64, int64, int64, int64)",
+    "conv2d_f32_epilogue": "void(float32[:, :, ::1], float32[::1], int64, float32, float32)",
+}
+
+
+def _tap_range(off, s, size, n_out):
+    """Outputs o in [lo, hi) whose tap o * s + off falls inside [0, size)."""
+    lo = 0 if off >= 0 else (-off + s - 1) // s
+    last = size - 1 - off
+    hi = 0 if last < 0 else last // s + 1
+    if hi > n_out:
+        hi = n_out
+    if lo > hi:
+        lo = hi
+    return lo, hi
+
+
+def dwconv2d_f32_nchw(x, w, b, out, sh, sw, dh, dw, ph, pw, mult, act, a0, a1):
+    n_img, _, h, wd = x.shape
+    m_out, oh_n, ow_n = out.shape[1], out.shape[2], out.shape[3]
+    kh_n, kw_n = w.shape[1], w.shape[2]
+    los = np.empty(kw_n, np.int64)
+    his = np.empty(kw_n, np.int64)
+    for kw in range(kw_n):
+        los[kw], his[kw] = _tap_range(kw * dw - pw, sw, wd, ow_n)
+    for n in range(n_img):
+        for m in range(m_out):
+            xc = x[n, m // mult]
+            o = out[n, m]
+            bias = b[m]
+            for oh in range(oh_n):
+                row = o[oh]
+                row[:] = bias
+                for kh in range(kh_n):
+                    ih = oh * sh - ph + kh * dh
+                    if ih < 0 or ih >= h:
+                        continue
+                    xr = xc[ih]
+                    for kw in range(kw_n):
+                        wv = w[m, kh, kw]
+                        off = kw * dw - pw
+                        lo = los[kw]
+                        # slices start at 0, so LLVM sees non-negative indices and vectorises
+                        rs = row[lo:his[kw]]
+                        xs = xr[lo * sw + off:]
+                        if sw == 1:
+                            for i in range(rs.shape[0]):
+                                rs[i] += wv * xs[i]
+                        else:
+                            for i in range(rs.shape[0]):
+                                rs[i] += wv * xs[i * sw]
+                if act != 0:
+                    for ow in range(ow_n):
+                        row[ow] = apply_act(row[ow], act, a0, a1)
+
+
+def conv2d_f32_im2col(x, cols, kh_n, kw_n, sh, sw, dh, dw, ph, pw, oh0, oh1, ow_n):
+    c_n, h, wd = x.shape
+    for c in range(c_n):
+        for kh in range(kh_n):
+            for kw in range(kw_n):
+                r = (c * kh_n + kh) * kw_n + kw
+                dst = cols[r]
+                off = kw * dw - pw
+                lo, hi = _tap_range(off, sw, wd, ow_n)
+                for oh in range(oh0, oh1):
+                    base = (oh - oh0) * ow_n
+                    ih = oh * sh - ph + kh * dh
+                    if ih < 0 or ih >= h:
+                        for ow in range(ow_n):
+                            dst[base + ow] = 0.0
+                        continue
+                    xr = x[c, ih]
+                    for ow in range(lo):
+                        dst[base + ow] = 0.0
+                    ds = dst[base + lo:base + hi]
+                    xs = xr[lo * sw + off:]
+                    if sw == 1:
+                        for i in range(ds.shape[0]):
+                            ds[i] = xs[i]
+                    else:
+                        for i in range(ds.shape[0]):
+                            ds[i] = xs[i * sw]
+                    for ow in range(hi, ow_n):
+                        dst[base + ow] = 0.0
+
+
+def conv2d_f32_epilogue(y, b, act, a0, a1):
+    n_img, m_n, s_n = y.shape
+    has_bias = b.shape[0] == m_n
+    for n in range(n_img):
+        for m in range(m_n):
+            r = y[n, m]
+            bias = b[m] if has_bias else 0.0
+            if act == 0:
+                for i in range(s_n):
+                    r[i] += bias
+            else:
+                for i in range(s_n):
+                    r[i] = apply_act(r[i] + bias, act, a0, a1)
