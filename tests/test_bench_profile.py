@@ -165,12 +165,17 @@ def test_memory_views_share_their_base():
 def test_threads_option_is_applied():
     opts = tinyinfer.SessionOptions()
     opts.intra_op_num_threads = 1
+    before = os.environ.get("NUMBA_NUM_THREADS")
     sess = tinyinfer.InferenceSession(DIGITS, opts)
     try:
         assert set(sess.threads) == {"numba", "blas"}
         if "numba" in sys.modules:
             assert sys.modules["numba"].get_num_threads() == 1
     finally:  # the pools are per process: give the rest of the suite its threads back
+        if before is None:
+            os.environ.pop("NUMBA_NUM_THREADS", None)
+        else:
+            os.environ["NUMBA_NUM_THREADS"] = before
         from tinyinfer import threads
         if threads._blas_limit is not None:
             threads._blas_limit.restore_original_limits()

@@ -4,7 +4,8 @@
 
 Two pools do the work: Numba's (parallel kernels, only when numba is already imported) and the BLAS
 library under NumPy (matmul, and the im2col Conv built on it). Both are per process, not per
-session as in onnxruntime: the last session created with a non-zero count wins.
+session as in onnxruntime: the last session created with a non-zero count wins. If numba is not
+imported yet, NUMBA_NUM_THREADS is set instead, which also caps its pool for the whole process.
 
 Limitation: the BLAS pool can be resized at run time only through `threadpoolctl` (optional, not a
 dependency of the runtime). Without it, NumPy's BLAS keeps the size it chose when NumPy loaded;
@@ -12,6 +13,7 @@ set OMP_NUM_THREADS / OPENBLAS_NUM_THREADS / MKL_NUM_THREADS before starting Pyt
 """
 from __future__ import annotations
 
+import os
 import sys
 from typing import Dict
 
@@ -25,8 +27,9 @@ def set_threads(n: int) -> Dict[str, str]:
     if n is None or n <= 0:
         return done
     numba = sys.modules.get("numba")
-    if numba is None:
-        done["numba"] = "not loaded"
+    if numba is None:  # numba reads this when it loads; it then caps the pool for the process
+        os.environ["NUMBA_NUM_THREADS"] = str(n)
+        done["numba"] = f"{n} (NUMBA_NUM_THREADS, for when numba loads)"
     else:
         top = int(numba.config.NUMBA_NUM_THREADS)
         numba.set_num_threads(min(n, top))
