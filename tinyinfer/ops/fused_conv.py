@@ -1,0 +1,75 @@
+"""FusedConv — Conv with its epilogue: an optional residual add, then an optional activation
+(domain ai.tinyinfer; passes/fuse_conv_activation.py creates it, onnxruntime has the same op).
+
+    y = act(Conv(x, w, b) + z)
+        x: (N, C, D...)  w: (M, C/group, k...)  b: (M,)  z: broadcastable to y (optional)
+        activation: "" | Relu | LeakyRelu(alpha) | Clip(min, max) | HardSigmoid(alpha, beta)
+                    | HardSwish | Sigmoid | Swish(alpha) | Tanh
+The reference runs the Conv reference, then the same reference functions the unfused graph
+ran, so the result is bit-identical to the unfused graph. A Numba kernel may replace run().
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..errors import ModelError
+from ..registry import op
+from . import activations as A
+from .clip import clip
+from .conv import Conv
+
+ACTIVATIONS = ("", "Relu", "LeakyRelu", "Clip", "HardSigmoid", "HardSwish", "Sigmoid", "Swish",
+               "Tanh")
+
+
+@op("FusedConv", domain="ai.tinyinfer")
+class FusedConv(Conv):
+    def __init__(self, node, *, activation="", alpha=None, beta=None, min=None, max=None,  # noqa: A002
+                 auto_pad="NOTSET", dilations=None, group=1, kernel_shape=None, pads=None,
+                 strides=None):
+        super().__init__(node, auto_pad=auto_pad, dilations=dilations, group=group,
+                         kernel_shape=kernel_shape, pads=pads, strides=strides)
+        act = activation.decode() if isinstance(activation, bytes) else str(activation)
+        if act not in ACTIVATIONS:
+            raise ModelError(node, f"activation={act!r} is not one of {', '.join(ACTIVATIONS[1:])}")
+        self.activation = act
+        defaults = {"LeakyRelu": (0.01, None), "HardSigmoid": (0.2, 0.5), "Swish": (1.0, None)}
+        da, db = defaults.get(act, (None, None))
+        self.alpha = da if alpha is None else float(alpha)
+        self.beta = db if beta is None else float(beta)
+        self.min = -math.inf if min is None else float(min)
+        self.max = math.inf if max is None else float(max)
+
+    def prepare(self, x, w, b=None, z=None):
+        super().prepare(x, w, b)
+
+    def run(self, x, w, b=None, z=None):
+        y = super().run(x, w, b)
+        if z is not None:
+            y = y + z  # what the Add node computed
+        return self.epilogue(y)
+
+    def epilogue(self, y):
+        act = self.activation
+        if act == "":
+            return y
+        if act == "Relu":
+            return A.Relu(y)
+        if act == "LeakyRelu":
+            return A.LeakyRelu(y, alpha=self.alpha)
+        if act == "Clip":
+            lo = None if self.min == -math.inf else np.asarray(self.min, dtype=y.dtype)
+            hi = None if self.max == math.inf else np.asarray(self.max, dtype=y.dtype)
+            return clip(y, lo, hi)
+        if act == "HardSigmoid":
+            return A.HardSigmoid(y, alpha=self.alpha, beta=self.beta)
+        if act == "HardSwish":
+            return A.HardSwish(y)
+        if act == "Sigmoid":
+            return A.Sigmoid(y)
+        if act == "Swish":
+            return A.Swish(y, alpha=self.alpha)
+        from .unary_math import Tanh  # noqa: PLC0415 - only models with Tanh epilogues need it
+        return Tanh(y)
