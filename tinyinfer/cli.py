@@ -6,6 +6,7 @@
     tinyinfer info MODEL --memory [--shape x=1x3x48x192]     predicted peak of live tensor bytes
     tinyinfer bench MODEL [--shape ..] [--threads N] [--compare onnxruntime|reference] [--runs N]
     tinyinfer profile MODEL [--shape ..] [--runs N]          per-node and per-op-type times, FLOPs
+    tinyinfer ocr IMAGE... [--det M|none] [--cls M|none] [--rec M] [--json] [--draw OUT.png]
 
 Every error a user can cause prints one line, `tinyinfer: error: ...`, and exits with status 2.
 """
@@ -112,6 +113,12 @@ def cmd_run(args) -> int:
     return 0
 
 
+def cmd_ocr(args) -> int:
+    from .ocr.cli import run
+
+    return run(args)
+
+
 def cmd_demo(args) -> int:
     from .demo import run_demo
 
@@ -165,6 +172,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--warmup", type=int, default=1, help="runs left out of the tables (default 1)")
     s.add_argument("--prefix", default="tinyinfer_profile", help="trace file prefix")
     s.set_defaults(func=cmd_profile)
+
+    s = sub.add_parser("ocr", help="read the text in images (PP-OCR detection, direction, recognition)")
+    from .ocr.cli import add_arguments
+    add_arguments(s)  # IMAGE... --det/--cls/--rec/--decoder/--json/--draw/--compare: ocr/cli.py
+    s.set_defaults(func=cmd_ocr)
     return p
 
 
