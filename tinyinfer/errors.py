@@ -8,7 +8,14 @@ what it is about (file, node, op, input) and says what was expected and what was
     │   ├── DecodeError       the protobuf bytes themselves are bad
     │   └── UnsupportedOpError   no implementation for (domain, op, opset)
     ├── InputError            a feed does not match what the model declares
-    ├── ResourceLimitError    a budget (bytes, iterations, nesting, time) would be exceeded
+    ├── ResourceLimitError    a budget (SessionOptions, see budgets.py) would be exceeded
+    │   ├── TensorSizeLimitError     one tensor over max_tensor_bytes (also a RuntimeFailure
+    │   │                            when it happens while running)
+    │   ├── MemoryLimitError         all live tensors over max_live_bytes
+    │   ├── IterationLimitError      a Loop/Scan/SequenceMap over max_loop_iterations
+    │   ├── TimeLimitError           a run over max_run_seconds (or RunOptions.terminate)
+    │   ├── NestingLimitError        sub-graphs, types or functions nested too deep
+    │   └── GraphSizeLimitError      more nodes than max_nodes (after expanding functions)
     └── RuntimeFailure        an op failed at run time on data it could not check earlier
 """
 from __future__ import annotations
@@ -44,12 +51,50 @@ class InputError(TinyInferError):
     """A feed given to ``run`` does not match the model's declared inputs."""
 
 
-class ResourceLimitError(TinyInferError):
-    """Running or loading would exceed a configured budget."""
+class ResourceLimitError(_NamesWhere):
+    """Running or loading would exceed a configured budget; ``budget`` names the option."""
+
+    budget = ""
+
+
+class MemoryLimitError(ResourceLimitError):
+    """The tensors alive at one time would exceed ``max_live_bytes``."""
+
+    budget = "max_live_bytes"
+
+
+class IterationLimitError(ResourceLimitError):
+    """A Loop, Scan or SequenceMap would run more than ``max_loop_iterations`` times."""
+
+    budget = "max_loop_iterations"
+
+
+class TimeLimitError(ResourceLimitError):
+    """A run took longer than ``max_run_seconds``, or RunOptions.terminate was set."""
+
+    budget = "max_run_seconds"
+
+
+class NestingLimitError(ResourceLimitError):
+    """Sub-graphs, type declarations or function calls nest deeper than allowed."""
+
+    budget = "max_subgraph_depth"
+
+
+class GraphSizeLimitError(ResourceLimitError):
+    """The model has more nodes than ``max_nodes`` (counted after expanding functions)."""
+
+    budget = "max_nodes"
 
 
 class RuntimeFailure(_NamesWhere):
     """An op failed at run time on values that could only be checked then."""
+
+
+class TensorSizeLimitError(ResourceLimitError, RuntimeFailure):
+    """One tensor would be larger than ``max_tensor_bytes``."""
+
+    budget = "max_tensor_bytes"
 
 
 def describe(where) -> str:

@@ -16,7 +16,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 import numpy as np
 
-from . import ir, registry
+from . import budgets, ir, registry
 from .errors import ModelError, RuntimeFailure, TinyInferError
 
 
@@ -182,11 +182,13 @@ class Plan:
         env.update(feeds)
         scope = env if outer is None else ChainMap(env, outer)
         debug = DEBUG
+        guard = budgets.current()  # set by InferenceSession.run: bytes, live bytes, deadline
+        frame = guard.frame() if guard is not None else None
         for step in self.steps:
-            args = [scope[n] if n else None for n in step.inputs]
             if debug or timer is not None:
                 t0 = time.perf_counter()
             try:
+                args = [scope[n] if n else None for n in step.inputs]  # KeyError: an output not made
                 result = step.op.run(*args, scope=scope) if step.op.uses_scope else step.op.run(*args)
             except TinyInferError:
                 raise
@@ -196,6 +198,8 @@ class Plan:
             for name, value in zip(step.outputs, outs):
                 if name:
                     env[name] = np.asarray(value) if isinstance(value, (np.generic, float, int, bool)) else value
+            if frame is not None:
+                frame.account(step, outs)
             if timer is not None:
                 timer(step, args, outs, t0, time.perf_counter())
             if debug:
@@ -206,6 +210,8 @@ class Plan:
                         capture[name] = env[name]
             for name in step.frees:
                 env.pop(name, None)
+        if frame is not None:
+            frame.close()
         try:
             return [scope[n] for n in self.output_names]
         except KeyError as e:

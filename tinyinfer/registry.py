@@ -171,8 +171,8 @@ def instantiate(cls: type, node, attributes: dict) -> Op:
         raise ModelError(node, f"required attribute {missing[0]!r} is missing")
     try:
         return cls(node, **kwargs)
-    except TypeError as e:  # a wrongly typed attribute reaching the constructor
-        raise ModelError(node, f"bad attributes: {e}") from e
+    except (TypeError, ValueError) as e:  # a wrongly typed attribute, or bytes that are not UTF-8
+        raise ModelError(node, f"bad attributes: {type(e).__name__}: {e}") from e
 
 
 def registered() -> Dict[Tuple[str, str], List[int]]:

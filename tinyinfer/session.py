@@ -15,9 +15,9 @@ from typing import Any, Dict, List, Optional, Sequence
 import numpy as np
 
 from . import dtypes, ir
-from .errors import InputError
+from .errors import InputError, ModelError
 from .onnx import load_model
-from .plan import BuildContext, Plan
+from .plan import BuildContext, Plan, topological_order
 from .profiling import Profiler
 from .threads import set_threads
 
@@ -116,6 +116,17 @@ def _node_arg(v: ir.Value) -> NodeArg:
     return NodeArg(v.name, _shape_list(v.type), _type_string(v.type))
 
 
+def _check_as_written(graph: ir.Graph) -> None:
+    """Structural errors (cycles, undefined inputs, duplicate producers, outputs never produced)
+    are reported on the graph as written, even where a pass would remove the offending nodes."""
+    known = {v.name for v in graph.inputs} | set(graph.initializers)
+    produced = known.union(*(n.outputs for n in topological_order(graph, known)))
+    for v in graph.outputs:
+        if v.name not in produced:
+            raise ModelError(f"graph output {v.name!r} is not produced by any node, input or "
+                             "initializer")
+
+
 class InferenceSession:
     def __init__(self, path_or_bytes, sess_options: Optional[SessionOptions] = None,
                  providers: Optional[Sequence] = None, provider_options=None, **kwargs):
@@ -123,11 +134,19 @@ class InferenceSession:
         model = path_or_bytes if isinstance(path_or_bytes, ir.Model) else load_model(path_or_bytes)
         self._model_path = model.path
         self.model = model
+        level = int(getattr(self._options, "graph_optimization_level", 0) or 0)
+        if level > 0:  # load-time rewrites (tinyinfer/passes); 0 runs the graph as written
+            from .passes import optimize
+
+            _check_as_written(model.graph)  # report cycles etc. before passes prune dead nodes
+            model = optimize(model, level)
+        self.optimized_model = model
         self._ctx = BuildContext(dict(model.opset_import), self._options, model.path)
         self._plan = Plan(model.graph, self._ctx)
-        self._inputs = [v for v in model.graph.real_inputs]
-        self._overridable = [v for v in model.graph.inputs if v.name in model.graph.initializers]
-        self._outputs = list(model.graph.outputs)
+        graph = self.model.graph  # the API describes the model as written, whatever passes did
+        self._inputs = [v for v in graph.real_inputs]
+        self._overridable = [v for v in graph.inputs if v.name in graph.initializers]
+        self._outputs = list(graph.outputs)
         self.threads = set_threads(self._options.intra_op_num_threads)  # per process, see threads.py
         opts = self._options
         self._profiler = Profiler(opts.profile_file_prefix) if opts.enable_profiling else None

@@ -11,7 +11,7 @@ from typing import Optional, Union
 import numpy as np
 
 from .. import ir
-from ..errors import DecodeError, ModelError
+from ..errors import DecodeError, ModelError, NestingLimitError, ResourceLimitError
 from .functions import expand_functions
 from .reader import MAX_NESTING, Reader, read_tensor_bytes
 
@@ -27,6 +27,8 @@ def read_bytes(path_or_bytes: Union[str, bytes, os.PathLike]):
         raise ModelError(f"model file {path!r} does not exist")
     if os.path.isdir(path):
         raise ModelError(f"{path!r} is a folder, not an ONNX model file")
+    if not os.path.isfile(path):  # a FIFO or device would never end (/dev/zero) or block
+        raise ModelError(f"{path!r} is not a regular file")
     try:
         with open(path, "rb") as f:
             data = f.read()
@@ -36,21 +38,42 @@ def read_bytes(path_or_bytes: Union[str, bytes, os.PathLike]):
 
 
 def load_model(path_or_bytes, *, expand: bool = True, max_nesting: int = MAX_NESTING,
-               base_dir: Optional[str] = None) -> ir.Model:
+               base_dir: Optional[str] = None, budgets=None) -> ir.Model:
+    """``budgets`` (budgets.Budgets) bounds sub-graph and type nesting, bytes per tensor and
+    nodes; without it only the nesting limits apply."""
     data, folder, path = read_bytes(path_or_bytes)
     if not data:
         raise ModelError(f"model {path or '<bytes>'} is empty (0 bytes)")
+    limits = {}
+    if budgets is not None:
+        limits = dict(max_nesting=_finite(budgets.max_subgraph_depth) or 10 ** 9,
+                      max_type_nesting=_finite(budgets.max_protobuf_nesting) or 10 ** 9,
+                      max_tensor_bytes=_finite(budgets.max_tensor_bytes),
+                      max_nodes=_finite(budgets.max_nodes))
+    else:
+        limits = dict(max_nesting=max_nesting, max_type_nesting=max_nesting)
     try:
-        model = Reader(data, base_dir or folder, max_nesting).model()
+        model = Reader(data, base_dir or folder, **limits).model()
+        model = expand_functions(model, limits.get("max_nodes")) if expand else model
     except DecodeError as e:
         raise DecodeError(f"{path or 'the model bytes'} is not a valid ONNX file ({e})") from None
     except ModelError as e:
         if path:
             raise type(e)(f"{path}: {e}") from None
         raise
+    except ResourceLimitError as e:
+        if path:
+            raise type(e)(f"{path}: {e}") from None
+        raise
+    except RecursionError:  # a budget above was set higher than Python's stack allows
+        raise NestingLimitError(f"{path or 'the model'} nests too deeply for Python's stack; "
+                                "lower max_subgraph_depth / max_protobuf_nesting") from None
     from dataclasses import replace
-    model = replace(model, path=path)
-    return expand_functions(model) if expand else model
+    return replace(model, path=path)
+
+
+def _finite(v):
+    return None if v is None or v == float("inf") else int(v)
 
 
 def load_tensor(path_or_bytes) -> np.ndarray:

@@ -9,23 +9,65 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import replace
-from typing import Dict, Tuple
+from typing import Dict, Optional, Tuple
 
 from .. import ir
-from ..errors import ModelError, ResourceLimitError
+from ..errors import GraphSizeLimitError, ModelError, NestingLimitError
 
 MAX_EXPANSION_DEPTH = 32
 
 
-def expand_functions(model: ir.Model) -> ir.Model:
+def expand_functions(model: ir.Model, max_nodes: Optional[int] = None) -> ir.Model:
+    """Inline every call; ``max_nodes`` bounds the result (functions calling functions twice
+    each, 30 levels deep, would otherwise ask for 2**30 nodes)."""
     if not model.functions:
         return model
     table: Dict[Tuple[str, str], ir.Function] = {}
     for f in model.functions:
         table[(f.domain, f.name)] = f
-    counter = itertools.count(1)
+    if max_nodes is not None:  # count first: a call tree can be exponentially large
+        sizes: Dict[Tuple[str, str], int] = {}
+        total = sum(_size(n, table, sizes, 0) for n in model.graph.nodes)
+        if total > max_nodes:
+            raise GraphSizeLimitError(f"expanding the model's functions would make {total:,} "
+                                      f"nodes, over the budget max_nodes={max_nodes:,} "
+                                      "(SessionOptions.max_nodes)")
+    counter = _Counter(max_nodes)
     graph = _expand_graph(model.graph, table, counter, 0)
     return replace(model, graph=graph)
+
+
+def _size(node: ir.Node, table, sizes, depth) -> int:
+    """Nodes that ``node`` becomes once every function call inside it is inlined."""
+    key = (node.domain, node.op_type)
+    fn = table.get(key)
+    if fn is None:
+        return 1
+    if key not in sizes:
+        if depth >= MAX_EXPANSION_DEPTH:
+            raise NestingLimitError(f"{node.describe()}: functions call each other deeper than "
+                                    f"{MAX_EXPANSION_DEPTH} levels (recursive function?)")
+        sizes[key] = sum(_size(n, table, sizes, depth + 1) for n in fn.nodes)
+    return sizes[key]
+
+
+class _Counter:
+    """Numbers each expanded call; refuses to inline more than ``max_nodes`` nodes in all."""
+
+    def __init__(self, max_nodes):
+        self.calls = itertools.count(1)
+        self.nodes = 0
+        self.max_nodes = max_nodes
+
+    def __next__(self):
+        return next(self.calls)
+
+    def add(self, n: int, node) -> None:
+        self.nodes += n
+        if self.max_nodes is not None and self.nodes > self.max_nodes:
+            raise GraphSizeLimitError(f"{node.describe()}: expanding model functions would make "
+                                      f"more than {self.max_nodes:,} nodes, over the budget "
+                                      "max_nodes (SessionOptions.max_nodes)")
 
 
 def _expand_graph(graph: ir.Graph, table, counter, depth) -> ir.Graph:
@@ -54,12 +96,13 @@ def _expand_node(node: ir.Node, table, counter, depth):
     if fn is None:
         return [_sub_graphs(node, table, counter, depth)]
     if depth >= MAX_EXPANSION_DEPTH:
-        raise ResourceLimitError(f"{node.describe()}: functions call each other deeper than "
-                                 f"{MAX_EXPANSION_DEPTH} levels (recursive function?)")
+        raise NestingLimitError(f"{node.describe()}: functions call each other deeper than "
+                                f"{MAX_EXPANSION_DEPTH} levels (recursive function?)")
     if len(node.inputs) > len(fn.inputs) or len(node.outputs) > len(fn.outputs):
         raise ModelError(node, f"calls function {fn.name} with {len(node.inputs)} inputs and "
                                f"{len(node.outputs)} outputs; it declares {len(fn.inputs)} and "
                                f"{len(fn.outputs)}")
+    counter.add(len(fn.nodes), node)
     prefix = f"{fn.name}__{next(counter)}__"
     rename = {}
     for i, name in enumerate(fn.inputs):

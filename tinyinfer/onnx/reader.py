@@ -26,7 +26,7 @@ from typing import Optional
 import numpy as np
 
 from .. import ir
-from ..errors import DecodeError, ModelError
+from ..errors import DecodeError, GraphSizeLimitError, ModelError, NestingLimitError
 from . import tensor as tz
 from . import wire
 from .external import ExternalDataReader
@@ -39,10 +39,18 @@ A_TENSORS, A_GRAPHS, A_SPARSE, A_SPARSES, A_TYPE, A_TYPES = 9, 10, 11, 12, 13, 1
 
 
 class Reader:
-    def __init__(self, buf: bytes, base_dir: Optional[str], max_nesting: int = MAX_NESTING):
+    """Decodes one model. Budgets (see budgets.py) bound what a hostile file can make it do:
+    sub-graph depth, TypeProto depth, bytes per tensor and the number of nodes."""
+
+    def __init__(self, buf: bytes, base_dir: Optional[str], max_nesting: int = MAX_NESTING,
+                 max_type_nesting: int = MAX_NESTING, max_tensor_bytes=None, max_nodes=None):
         self.buf = buf
         self.external = ExternalDataReader(base_dir)
         self.max_nesting = max_nesting
+        self.max_type_nesting = max_type_nesting
+        self.max_tensor_bytes = max_tensor_bytes
+        self.max_nodes = max_nodes
+        self.nodes_read = 0
 
     # -- helpers -----------------------------------------------------------------------------
     def _str(self, span) -> str:
@@ -111,8 +119,8 @@ class Reader:
 
     def graph(self, span, depth: int) -> ir.Graph:
         if depth > self.max_nesting:
-            from ..errors import ResourceLimitError
-            raise ResourceLimitError(f"sub-graphs nest deeper than {self.max_nesting} levels")
+            raise NestingLimitError(f"sub-graphs nest deeper than {self.max_nesting} levels, over "
+                                    "the budget max_subgraph_depth (SessionOptions.max_subgraph_depth)")
         nodes, inputs, outputs, value_info, inits = [], [], [], [], {}
         name = doc = ""
         for n, w, v in wire.fields(self.buf, *span):
@@ -124,7 +132,8 @@ class Reader:
                 name = self._str(v)
             elif n == 5:
                 t = tz.parse(self.buf, *v)
-                inits[t.name] = tz.to_array(self.buf, t, "initializer", self.external)
+                inits[t.name] = tz.to_array(self.buf, t, "initializer", self.external,
+                                            self.max_tensor_bytes)
             elif n == 15:
                 tname, arr = self.sparse_tensor(v, "sparse initializer")
                 inits[tname] = arr
@@ -140,6 +149,10 @@ class Reader:
                         initializers=inits, value_info=tuple(value_info), name=name, doc_string=doc)
 
     def node(self, span, depth: int) -> ir.Node:
+        self.nodes_read += 1
+        if self.max_nodes is not None and self.nodes_read > self.max_nodes:
+            raise GraphSizeLimitError(f"the model has more than {self.max_nodes:,} nodes, over the "
+                                      "budget max_nodes (SessionOptions.max_nodes)")
         inputs, outputs, attrs = [], [], {}
         kw = {}
         for n, w, v in wire.fields(self.buf, *span):
@@ -257,7 +270,7 @@ class Reader:
 
     def tensor(self, span, what: str) -> np.ndarray:
         t = tz.parse(self.buf, *span)
-        return tz.to_array(self.buf, t, what, self.external)
+        return tz.to_array(self.buf, t, what, self.external, self.max_tensor_bytes)
 
     def sparse_tensor(self, span, what: str):
         values = indices = None
@@ -271,10 +284,16 @@ class Reader:
                 dims.add(self.buf, w, v)
         if values is None:
             raise ModelError(f"{what}: sparse tensor has no values")
+        if len(dims) > tz.MAX_RANK:
+            raise ModelError(f"{what}: sparse tensor declares {len(dims)} dimensions; at most "
+                             f"{tz.MAX_RANK} are supported")
         shape = [int(d) for d in dims.int64()]
-        vals = tz.to_array(self.buf, values, what, self.external).reshape(-1)
-        idx = (tz.to_array(self.buf, indices, what, self.external) if indices is not None
-               else np.zeros((0,), np.int64))
+        vals = tz.to_array(self.buf, values, what, self.external, self.max_tensor_bytes).reshape(-1)
+        idx = (tz.to_array(self.buf, indices, what, self.external, self.max_tensor_bytes)
+               if indices is not None else np.zeros((0,), np.int64))
+        # the dense result is checked like any tensor before it is allocated
+        tz.element_count(tz.RawTensor(dims=shape, data_type=values.data_type), what,
+                         self.max_tensor_bytes)
         from .sparse import densify
         return values.name, densify(vals, idx, shape, what)
 
@@ -291,9 +310,10 @@ class Reader:
         return ir.Value(name=name, type=typ, doc_string=doc)
 
     def type_proto(self, span, depth: int) -> ir.TypeInfo:
-        if depth > self.max_nesting:
-            from ..errors import ResourceLimitError
-            raise ResourceLimitError(f"type declarations nest deeper than {self.max_nesting} levels")
+        if depth > self.max_type_nesting:
+            raise NestingLimitError(f"type declarations nest deeper than {self.max_type_nesting} "
+                                    "levels, over the budget max_protobuf_nesting "
+                                    "(SessionOptions.max_protobuf_nesting)")
         denotation = ""
         result = ir.TypeInfo()
         for n, w, v in wire.fields(self.buf, *span):
@@ -338,6 +358,8 @@ class Reader:
                     elif n2 == 2 and w2 == 2:
                         dim = self._str(v2)
                 dims.append(dim)
+                if len(dims) > tz.MAX_RANK:
+                    raise ModelError(f"a declared shape has more than {tz.MAX_RANK} dimensions")
         return tuple(dims)
 
     def function(self, span) -> ir.Function:

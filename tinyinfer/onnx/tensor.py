@@ -26,7 +26,7 @@ from typing import List, Optional
 import numpy as np
 
 from .. import dtypes as dt
-from ..errors import ModelError
+from ..errors import ModelError, TensorSizeLimitError
 from . import wire
 
 
@@ -53,6 +53,8 @@ def parse(buf: bytes, start: int, end: int) -> RawTensor:
     for num, wt, v in wire.fields(buf, start, end):
         if num == 1:
             dims.add(buf, wt, v)
+            if len(dims.singles) > MAX_RANK:  # unpacked dims bomb: stop at once
+                break
         elif num == 2 and wt == 0:
             t.data_type = v
         elif num == 3:
@@ -88,25 +90,45 @@ def parse(buf: bytes, start: int, end: int) -> RawTensor:
             t.external[key] = value
         elif num == 14 and wt == 0:
             t.data_location = v
+    if len(dims) > MAX_RANK:  # counted before decoding: a dims bomb never becomes a list
+        raise ModelError(f"tensor {t.name!r}: declares more than {MAX_RANK} dimensions; at "
+                         f"most {MAX_RANK} are supported")
     t.dims = [int(d) for d in dims.int64()]
     return t
 
 
-def element_count(t: RawTensor, what: str) -> int:
+MAX_RANK = 64  # NumPy's limit on dimensions
+
+
+def element_count(t: RawTensor, what: str, max_bytes=None) -> int:
+    """Elements the dims declare, after checking them: none negative, rank and byte size sane."""
+    if len(t.dims) > MAX_RANK:
+        raise ModelError(f"{what}: declares {len(t.dims)} dimensions; at most {MAX_RANK} are supported")
     for d in t.dims:
         if d < 0:
             raise ModelError(f"{what}: negative dimension {d} in dims {t.dims}")
-    return math.prod(t.dims)
+    n = math.prod(t.dims)
+    dtype = dt.ONNX_TO_NUMPY.get(t.data_type)
+    itemsize = 8 if dtype is None or t.data_type == dt.STRING else dtype.itemsize
+    if math.prod(max(d, 1) for d in t.dims) * itemsize >= 1 << 62:  # even when another dim is 0
+        raise ModelError(f"{what}: dims {t.dims} describe an impossibly large tensor")
+    if max_bytes is not None and n * itemsize > max_bytes:
+        raise TensorSizeLimitError(f"{what}: dims {t.dims} need {n * itemsize:,} bytes, over the "
+                                   f"budget max_tensor_bytes={max_bytes:,} (SessionOptions."
+                                   "max_tensor_bytes)")
+    return n
 
 
-def to_array(buf: bytes, t: RawTensor, what: str, read_external=None) -> np.ndarray:
-    """Decode a parsed tensor. ``read_external(t, nbytes)`` returns the bytes of external data."""
+def to_array(buf: bytes, t: RawTensor, what: str, read_external=None,
+             max_bytes=None) -> np.ndarray:
+    """Decode a parsed tensor. ``read_external(t, nbytes)`` returns the bytes of external data;
+    a tensor over ``max_bytes`` is refused before anything is read or allocated."""
     what = f"{what} {t.name!r}" if t.name else what
     if t.has_segment:
         raise ModelError(f"{what}: segmented tensors are not supported")
     if t.data_type not in dt.ONNX_TO_NUMPY:
         raise ModelError(f"{what}: unknown element type {t.data_type}")
-    n = element_count(t, what)
+    n = element_count(t, what, max_bytes)
     dtype = dt.ONNX_TO_NUMPY[t.data_type]
     code = t.data_type
 
@@ -131,29 +153,29 @@ def to_array(buf: bytes, t: RawTensor, what: str, read_external=None) -> np.ndar
         return from_raw(memoryview(buf)[t.raw[0]:t.raw[1]], code, t.dims, n, what)
 
     if code in (dt.FLOAT, dt.COMPLEX64):
-        vals = t.floats.float32() if t.floats else np.zeros(0, np.float32)
         per = 2 if code == dt.COMPLEX64 else 1
-        _check_count(len(vals), n * per, what, t.dims)
+        _check_count(len(t.floats or ()), n * per, what, t.dims)
+        vals = t.floats.float32() if t.floats else np.zeros(0, np.float32)
         return vals.copy().view(dtype).reshape(t.dims) if per == 2 else vals.reshape(t.dims)
     if code in (dt.DOUBLE, dt.COMPLEX128):
-        vals = t.doubles.float64() if t.doubles else np.zeros(0, np.float64)
         per = 2 if code == dt.COMPLEX128 else 1
-        _check_count(len(vals), n * per, what, t.dims)
+        _check_count(len(t.doubles or ()), n * per, what, t.dims)
+        vals = t.doubles.float64() if t.doubles else np.zeros(0, np.float64)
         return vals.copy().view(dtype).reshape(t.dims) if per == 2 else vals.reshape(t.dims)
     if code == dt.INT64:
+        _check_count(len(t.int64s or ()), n, what, t.dims)
         vals = t.int64s.int64() if t.int64s else np.zeros(0, np.int64)
-        _check_count(len(vals), n, what, t.dims)
         return vals.reshape(t.dims)
     if code in (dt.UINT32, dt.UINT64):
+        _check_count(len(t.uint64s or ()), n, what, t.dims)
         vals = t.uint64s.bits() if t.uint64s else np.zeros(0, np.uint64)
-        _check_count(len(vals), n, what, t.dims)
         return vals.astype(dtype).reshape(t.dims)
     # everything else lives in int32_data
+    packed = code in PACKED_BITS and code not in (dt.FLOAT6E2M3, dt.FLOAT6E3M2)  # float6: one each
+    _check_count(len(t.int32s or ()), packed_nbytes(code, n) if packed else n, what, t.dims)
     vals = t.int32s.int64() if t.int32s else np.zeros(0, np.int64)
-    if code in PACKED_BITS and code not in (dt.FLOAT6E2M3, dt.FLOAT6E3M2):  # float6: one per entry
-        _check_count(len(vals), packed_nbytes(code, n), what, t.dims)
+    if packed:
         return unpack(vals.astype(np.uint8), code, t.dims, n)
-    _check_count(len(vals), n, what, t.dims)
     if dtype.names is not None or code in (dt.FLOAT16,):
         storage = np.uint16 if dtype.itemsize == 2 else np.uint8
         bits = vals.astype(np.uint32).astype(storage)

@@ -14,6 +14,7 @@ copied until a caller asks for it. Every length and position is checked against 
 """
 from __future__ import annotations
 
+import array
 import struct
 from typing import Iterator, Tuple
 
@@ -129,12 +130,31 @@ def float64(bits: int) -> float:
 
 
 def packed_varints(buf: bytes, span) -> np.ndarray:
-    """All varints in a packed span, vectorised; returned as uint64 (callers reinterpret)."""
+    """All varints in a packed span, vectorised; returned as uint64 (callers reinterpret).
+
+    Decoded in slices of at most PACKED_CHUNK bytes, so the temporaries stay a few MB however
+    long the field is (a one-byte varint becomes 8 bytes of output, never 40 of scratch)."""
     a = np.frombuffer(buf, dtype=np.uint8, count=span[1] - span[0], offset=span[0])
     if a.size == 0:
         return np.zeros(0, np.uint64)
     if a[-1] & 0x80:
         raise DecodeError("truncated protobuf: a packed varint list ends mid-varint")
+    if not (a >= 0x80).any():  # every value fits in 7 bits (common for dims and small ints)
+        return a.astype(np.uint64)
+    parts, start = [], 0
+    while start < a.size:
+        stop = min(start + PACKED_CHUNK, a.size)
+        while a[stop - 1] & 0x80:  # end the slice on a varint's last byte
+            stop += 1
+        parts.append(_varints(a[start:stop]))
+        start = stop
+    return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+
+PACKED_CHUNK = 1 << 20
+
+
+def _varints(a: np.ndarray) -> np.ndarray:
     ends = np.flatnonzero(a < 0x80)
     starts = np.empty_like(ends)
     starts[0] = 0
@@ -156,32 +176,51 @@ def packed_fixed(buf: bytes, span, dtype) -> np.ndarray:
 
 
 class Repeated:
-    """Collects a repeated scalar field that may arrive packed (one span) or one value at a time."""
+    """Collects a repeated scalar field that may arrive packed (spans) or one value at a time.
+
+    Single values go into an ``array.array`` (8 bytes each), not one NumPy array per value, so
+    a file of many tiny unpacked fields cannot make the decoder use 50x its size."""
+
+    _DTYPE = {"varint": np.uint64, "f32": np.uint32, "f64": np.uint64}
+    _WIRE = {"varint": 0, "f32": 5, "f64": 1}
 
     def __init__(self, kind: str):
         self.kind = kind  # 'varint', 'f32', 'f64'
         self.parts = []
+        self.singles = array.array("Q")
 
     def add(self, buf, wtype, value):
-        if wtype == 2:
-            if self.kind == "varint":
-                self.parts.append(packed_varints(buf, value))
-            elif self.kind == "f32":
-                self.parts.append(packed_fixed(buf, value, "<u4"))
-            else:
-                self.parts.append(packed_fixed(buf, value, "<u8"))
+        if wtype == 2:  # packed: kept as a span, decoded only when asked (after counts are checked)
+            self._flush()
+            n = value[1] - value[0]
+            if self.kind != "varint" and n % (4 if self.kind == "f32" else 8):
+                raise DecodeError(f"malformed protobuf: packed {self.kind} field of {n} bytes")
+            self.parts.append((buf, value))
         else:
-            expected = {"varint": 0, "f32": 5, "f64": 1}[self.kind]
-            if wtype != expected:
+            if wtype != self._WIRE[self.kind]:
                 raise DecodeError(f"malformed protobuf: wire type {wtype} for a {self.kind} field")
-            dt = {"varint": np.uint64, "f32": np.uint32, "f64": np.uint64}[self.kind]
-            self.parts.append(np.array([value], dtype=dt))
+            self.singles.append(value)
+
+    def _flush(self):
+        if self.singles:
+            self.parts.append(np.frombuffer(self.singles, np.uint64).astype(self._DTYPE[self.kind]))
+            self.singles = array.array("Q")
+
+    def _decode(self, part) -> np.ndarray:
+        if isinstance(part, np.ndarray):
+            return part
+        buf, span = part
+        if self.kind == "varint":
+            return packed_varints(buf, span)
+        return packed_fixed(buf, span, "<u4" if self.kind == "f32" else "<u8")
 
     def bits(self) -> np.ndarray:
-        dt = {"varint": np.uint64, "f32": np.uint32, "f64": np.uint64}[self.kind]
+        self._flush()
         if not self.parts:
-            return np.zeros(0, dt)
-        return self.parts[0] if len(self.parts) == 1 else np.concatenate(self.parts)
+            return np.zeros(0, self._DTYPE[self.kind])
+        arrays = [self._decode(p) for p in self.parts]
+        self.parts = [arrays[0] if len(arrays) == 1 else np.concatenate(arrays)]
+        return self.parts[0]
 
     def int64(self) -> np.ndarray:
         return self.bits().view(np.int64)
@@ -193,4 +232,22 @@ class Repeated:
         return self.bits().view(np.float64)
 
     def __len__(self):
-        return sum(len(p) for p in self.parts)
+        """How many values, counted without decoding (one per varint's last byte)."""
+        n = len(self.singles)
+        for p in self.parts:
+            if isinstance(p, np.ndarray):
+                n += len(p)
+            elif self.kind == "varint":
+                buf, (a, b) = p
+                n += _count_varints(buf, a, b)
+            else:
+                n += (p[1][1] - p[1][0]) // (4 if self.kind == "f32" else 8)
+        return n
+
+
+def _count_varints(buf, a: int, b: int) -> int:
+    n = 0
+    for start in range(a, b, PACKED_CHUNK):
+        stop = min(start + PACKED_CHUNK, b)
+        n += int(np.count_nonzero(np.frombuffer(buf, np.uint8, stop - start, start) < 0x80))
+    return n

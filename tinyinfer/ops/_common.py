@@ -8,7 +8,8 @@ from typing import Iterable, List, Optional
 
 import numpy as np
 
-from ..errors import ModelError, RuntimeFailure
+from .. import budgets
+from ..errors import ModelError, RuntimeFailure, TensorSizeLimitError
 
 
 def normalize_axis(axis: int, rank: int, node=None, what: str = "axis") -> int:
@@ -67,8 +68,9 @@ def empty_like_type(type_info, node=None) -> np.ndarray:
 MAX_ELEMENTS = 2 ** 31
 
 
-def check_output_size(shape, node, what: str = "output") -> None:
-    """Refuse (RuntimeFailure naming the node) a shape with a negative dim or over 2**31 elements.
+def check_output_size(shape, node, what: str = "output", itemsize: int = 1) -> None:
+    """Refuse, before allocating, a shape with a negative dim, over 2**31 elements, or over the
+    session's max_tensor_bytes (TensorSizeLimitError, a RuntimeFailure naming the node).
 
     For ops whose output size comes from data (Expand, Tile, ConstantOfShape, Range, OneHot ...),
     so an untrusted model cannot make us allocate without bound.
@@ -80,8 +82,12 @@ def check_output_size(shape, node, what: str = "output") -> None:
             raise RuntimeFailure(node, f"the {what} shape {list(shape)} has a negative dimension")
         n *= d
     if n > MAX_ELEMENTS:
-        raise RuntimeFailure(node, f"the {what} would have {n} elements (shape {list(shape)}), "
-                                   f"more than the limit of 2**31")
+        raise TensorSizeLimitError(node, f"the {what} would have {n} elements (shape {list(shape)}), "
+                                         f"more than the limit of 2**31")
+    limit = budgets.max_tensor_bytes()
+    if n * itemsize > limit:
+        raise TensorSizeLimitError(node, f"the {what} would need {n * itemsize:,} bytes (shape "
+                                         f"{list(shape)}), over {budgets.limit_text('max_tensor_bytes', limit)}")
 
 
 def bfloat16_to_float32(x: np.ndarray) -> np.ndarray:

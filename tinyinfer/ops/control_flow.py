@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import ir
-from ..errors import ModelError, ResourceLimitError, RuntimeFailure
+from ..errors import IterationLimitError, ModelError, NestingLimitError, RuntimeFailure
 
 MAX_NESTING = 64   # sub-graphs inside sub-graphs, checked before compiling the next level
 from ..registry import Op, op
@@ -28,7 +28,7 @@ def compile_body(self_op, graph, what: str):
     if not isinstance(graph, ir.Graph):
         raise ModelError(self_op.node, f"attribute {what!r} must be a graph, got {type(graph).__name__}")
     if self_op.ctx.depth >= MAX_NESTING:
-        raise ResourceLimitError(f"{self_op.node.describe()}: sub-graphs are nested more than "
+        raise NestingLimitError(f"{self_op.node.describe()}: sub-graphs are nested more than "
                                  f"{MAX_NESTING} levels deep")
     return self_op.ctx.compile(graph, getattr(self_op, "visible_names", frozenset()))
 
@@ -122,7 +122,7 @@ class Loop(Op):
         i = 0
         while go and (trip is None or i < trip):
             if i >= self.budget:
-                raise ResourceLimitError(f"{node.describe()}: the loop would run more than "
+                raise IterationLimitError(f"{node.describe()}: the loop would run more than "
                                          f"{self.budget} iterations (max_loop_iterations)")
             feeds = {names[0]: np.array(i, dtype=np.int64), names[1]: np.array(go)}
             feeds.update(zip(names[2:], values))

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import ModelError, ResourceLimitError, RuntimeFailure
+from ..errors import IterationLimitError, ModelError, RuntimeFailure
 from ..registry import Op, op
 from ._common import empty_like_type, loop_budget, normalize_axis
 from .control_flow import compile_body
@@ -47,7 +47,7 @@ class _ScanBase(Op):
     def _iterate(self, states, xs, axes, directions, steps, scope):
         """Run the body `steps` times; (final states, per-output lists of per-step values)."""
         if steps > self.budget:
-            raise ResourceLimitError(f"{self.node.describe()}: the scan would run {steps} "
+            raise IterationLimitError(f"{self.node.describe()}: the scan would run {steps} "
                                      f"iterations, more than {self.budget} (max_loop_iterations)")
         names = self.plan.input_names
         collected = [[] for _ in range(self.n_scan_out)]

@@ -6,7 +6,7 @@
 """
 from __future__ import annotations
 
-from ..errors import ModelError, ResourceLimitError, RuntimeFailure
+from ..errors import IterationLimitError, ModelError, RuntimeFailure
 from ..registry import Op, op
 from ._common import loop_budget
 from .control_flow import compile_body
@@ -39,7 +39,7 @@ class SequenceMap(Op):
                 raise RuntimeFailure(self.node, f"input {i} is a sequence of length {len(a)}; "
                                                 f"expected {n} like the first input")
         if n > loop_budget(self.ctx):
-            raise ResourceLimitError(f"{self.node.describe()}: {n} body runs exceed the "
+            raise IterationLimitError(f"{self.node.describe()}: {n} body runs exceed the "
                                      "max_loop_iterations budget")
         names = self.plan.input_names
         outs = [[] for _ in self.node.outputs]

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import os
 import struct
+import warnings
 import zlib
 
 import numpy as np
 
 from ..errors import InputError
 
-MAX_PIXELS = 64_000_000  # well below Pillow's own decompression-bomb limit of 89.5 M pixels
+MAX_PIXELS = 40_000_000  # well below Pillow's own decompression-bomb limit of 89.5 M pixels
 
 
 def read_image(path: str) -> np.ndarray:
@@ -37,22 +38,29 @@ def read_image(path: str) -> np.ndarray:
         raise InputError(f"image {path!r} is damaged or truncated ({e})") from None
 
 
+ALLOWED_FORMATS = ("PNG", "JPEG", "BMP", "GIF", "TIFF", "WEBP", "PPM")  # what Pillow may parse
+
+
 def _read_pillow(path: str) -> np.ndarray:
     try:
         from PIL import Image
     except ImportError:
         raise InputError(f"{path!r}: only PNG and PGM/PPM are read without Pillow; "
                          "install Pillow (pip install tinyinfer[image]) for other formats") from None
-    Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+    Image.MAX_IMAGE_PIXELS = MAX_PIXELS  # Pillow's own bomb check, well below its 89.5 M default
     try:
-        with Image.open(path) as im:
-            im.load()
-            im = im.convert("L") if im.mode in ("L", "1", "I;16", "I") else im.convert("RGB")
-            return np.asarray(im)
-    except Image.DecompressionBombError:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path, formats=ALLOWED_FORMATS) as im:
+                _check_size(*im.size, path)  # from the header, before any pixel is decoded
+                im.load()  # truncated files raise (Image.LOAD_TRUNCATED_IMAGES stays False)
+                im = im.convert("L") if im.mode in ("L", "1", "I;16", "I") else im.convert("RGB")
+                return np.asarray(im)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise InputError(f"image {path!r} declares more than {MAX_PIXELS:,} pixels; refused") from None
-    except (OSError, SyntaxError) as e:
-        raise InputError(f"{path!r} is not a readable image ({e})") from None
+    except (OSError, SyntaxError, ValueError) as e:
+        raise InputError(f"{path!r} is not a readable image ({e}); allowed formats: "
+                         f"{', '.join(ALLOWED_FORMATS)}, and PGM") from None
 
 
 def _check_size(w: int, h: int, path: str) -> None:
