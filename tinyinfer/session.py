@@ -14,9 +14,10 @@ from typing import Any, Dict, List, Optional, Sequence
 
 import numpy as np
 
-from . import dtypes, ir
+from . import budgets, dtypes, ir
 from .errors import InputError, ModelError
 from .onnx import load_model
+from .onnx.checks import check_model
 from .plan import BuildContext, Plan, topological_order
 from .profiling import Profiler
 from .threads import set_threads
@@ -52,6 +53,14 @@ class SessionOptions:
     enable_cpu_mem_arena: bool = True
     use_deterministic_compute: bool = True
     config: Dict[str, str] = field(default_factory=dict)
+    # resource budgets for untrusted models (budgets.py): None = the default, 0 = no limit
+    max_tensor_bytes: Optional[int] = None
+    max_live_bytes: Optional[int] = None
+    max_loop_iterations: Optional[int] = None
+    max_run_seconds: Optional[float] = None
+    max_subgraph_depth: Optional[int] = None
+    max_protobuf_nesting: Optional[int] = None
+    max_nodes: Optional[int] = None
 
     def add_session_config_entry(self, key: str, value: str) -> None:
         self.config[key] = value
@@ -131,7 +140,10 @@ class InferenceSession:
     def __init__(self, path_or_bytes, sess_options: Optional[SessionOptions] = None,
                  providers: Optional[Sequence] = None, provider_options=None, **kwargs):
         self._options = sess_options or SessionOptions()
-        model = path_or_bytes if isinstance(path_or_bytes, ir.Model) else load_model(path_or_bytes)
+        self._budgets = budgets.from_options(self._options)
+        model = (path_or_bytes if isinstance(path_or_bytes, ir.Model)
+                 else load_model(path_or_bytes, budgets=self._budgets))
+        check_model(model, self._budgets)  # opsets, node count, required inputs (onnx/checks.py)
         self._model_path = model.path
         self.model = model
         level = int(getattr(self._options, "graph_optimization_level", 0) or 0)
@@ -182,12 +194,13 @@ class InferenceSession:
             if unknown:
                 raise InputError(f"requested output {unknown[0]!r} is not an output of the model; "
                                  f"outputs are {all_names}")
-        if self._profiler is None:
-            results = self._plan.run(feeds)
-        else:
-            t0 = time.perf_counter()
-            results = self._plan.run(feeds, timer=self._profiler.record)
-            self._profiler.record_run(t0, time.perf_counter())
+        with budgets.running(self._budgets, run_options):  # bytes, live bytes, deadline
+            if self._profiler is None:
+                results = self._plan.run(feeds)
+            else:
+                t0 = time.perf_counter()
+                results = self._plan.run(feeds, timer=self._profiler.record)
+                self._profiler.record_run(t0, time.perf_counter())
         if not output_names:
             return results
         by_name = dict(zip(all_names, results))
