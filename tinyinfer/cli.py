@@ -7,6 +7,8 @@
     tinyinfer bench MODEL [--shape ..] [--threads N] [--compare onnxruntime|reference] [--runs N]
     tinyinfer profile MODEL [--shape ..] [--runs N]          per-node and per-op-type times, FLOPs
     tinyinfer ocr IMAGE... [--det M|none] [--cls M|none] [--rec M] [--json] [--draw OUT.png]
+    tinyinfer dump MODEL --out BUNDLE.npz | verify MODEL --against onnxruntime|reference|BUNDLE.npz
+    tinyinfer explain MODEL --node NAME [--element 0,3,5,7]    (see verify/commands.py)
 
 Every error a user can cause prints one line, `tinyinfer: error: ...`, and exits with status 2.
 """
@@ -172,6 +174,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--warmup", type=int, default=1, help="runs left out of the tables (default 1)")
     s.add_argument("--prefix", default="tinyinfer_profile", help="trace file prefix")
     s.set_defaults(func=cmd_profile)
+
+    from .verify.commands import add_subcommands
+    add_subcommands(sub)  # dump, verify, explain: verify/commands.py
 
     s = sub.add_parser("ocr", help="read the text in images (PP-OCR detection, direction, recognition)")
     from .ocr.cli import add_arguments

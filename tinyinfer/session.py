@@ -186,7 +186,9 @@ class InferenceSession:
 
     # -- running ------------------------------------------------------------------------------
     def run(self, output_names: Optional[Sequence[str]], input_feed: Dict[str, Any],
-            run_options: Optional[RunOptions] = None) -> list:
+            run_options: Optional[RunOptions] = None, *, capture=None, until=None) -> list:
+        """capture="all" or [value names] (and/or until=NODE, which stops after that node) makes
+        run return (outputs, {name: intermediate}) — see verify/capture.py."""
         feeds = self._check_feeds(input_feed)
         all_names = [v.name for v in self._outputs]
         if output_names:
@@ -194,6 +196,9 @@ class InferenceSession:
             if unknown:
                 raise InputError(f"requested output {unknown[0]!r} is not an output of the model; "
                                  f"outputs are {all_names}")
+        if capture is not None or until is not None:
+            from .verify.capture import run_captured
+            return run_captured(self, output_names, all_names, feeds, capture, until)
         with budgets.running(self._budgets, run_options):  # bytes, live bytes, deadline
             if self._profiler is None:
                 results = self._plan.run(feeds)
