@@ -171,7 +171,8 @@ def instantiate(cls: type, node, attributes: dict) -> Op:
         raise ModelError(node, f"required attribute {missing[0]!r} is missing")
     try:
         return cls(node, **kwargs)
-    except (TypeError, ValueError) as e:  # a wrongly typed attribute, or bytes that are not UTF-8
+    except (TypeError, ValueError, IndexError, KeyError) as e:  # a wrongly typed or empty
+        # attribute, or bytes that are not UTF-8
         raise ModelError(node, f"bad attributes: {type(e).__name__}: {e}") from e
 
 

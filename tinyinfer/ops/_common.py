@@ -43,14 +43,10 @@ def require(cond: bool, node, message: str, model_error: bool = True) -> None:
 DEFAULT_MAX_LOOP_ITERATIONS = 10 ** 7
 
 
-def loop_budget(ctx) -> int:
+def loop_budget(ctx) -> float:
     """How many iterations a Loop/Scan may run: ``max_loop_iterations`` from the session options
-    (attribute or config entry ``tinyinfer.max_loop_iterations``), else 10**7."""
-    options = getattr(ctx, "options", None)
-    value = getattr(options, "max_loop_iterations", None)
-    if value is None:
-        value = (getattr(options, "config", None) or {}).get("tinyinfer.max_loop_iterations")
-    return DEFAULT_MAX_LOOP_ITERATIONS if value is None else int(value)
+    (attribute or config entry ``tinyinfer.max_loop_iterations``; 0 = no limit), else 10**7."""
+    return budgets.from_options(getattr(ctx, "options", None)).max_loop_iterations
 
 
 def empty_like_type(type_info, node=None) -> np.ndarray:

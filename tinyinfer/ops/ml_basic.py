@@ -68,6 +68,9 @@ class LabelEncoder(Op):
             self.out_dtype = v.dtype
             vals_list = v.reshape(-1).tolist()
             if default_tensor is not None:
+                if np.asarray(default_tensor).size != 1:
+                    raise ModelError(node, f"default_tensor must hold one value, found "
+                                           f"{np.asarray(default_tensor).size}")
                 default = np.asarray(default_tensor).reshape(-1)[0]
                 default = default.item() if hasattr(default, "item") else default
             else:
