@@ -2,7 +2,7 @@
 
     scale, zero point:   a scalar (per tensor), a vector of length x.shape[axis] (per axis), or
                          x's shape with x.shape[axis] divided into ceil(D / block_size) blocks
-    requantize:          y = saturate(round_half_even(acc * multiplier) + zero_point)
+    requantize:          y = saturate(round_half_even(float32(acc) * multiplier) + zero_point)
 
 Integer matrix products (QLinearMatMul, MatMulInteger, QLinearConv) accumulate exactly and
 wrap in int32, as a C kernel with an int32 accumulator does; `int_matmul` gets there through
@@ -85,15 +85,19 @@ def saturate_round(values: np.ndarray, dtype) -> np.ndarray:
 
 
 def requantize(acc, multiplier, zero_point, dtype) -> np.ndarray:
-    """y = saturate(rint(acc * multiplier) + zero_point) for an int32 accumulator ``acc``.
+    """y = saturate(rint(float32(acc) * multiplier) + zero_point) for an int32 accumulator.
 
-    ``multiplier`` is (input scale * weight scale / output scale), computed in the scales' own
-    float type; the product is formed in float64 (exact for int32 times float32).
+    This is onnxruntime's MlasRequantizeOutput, step for step, so that results agree bit for
+    bit: the accumulator is converted to float32 (rounding above 2**24), multiplied in float32
+    by ``multiplier`` = (input scale * weight scale) / output scale (computed in float32, in
+    that order, by the caller), rounded half to even, offset by the zero point and saturated.
+    kernels/qgemm_int8.py has the Numba twin of this function (`requant_one`).
     """
-    d = np.asarray(acc, np.float64) * np.asarray(multiplier, np.float64)
+    d = np.asarray(acc, np.int32).astype(np.float32) * np.asarray(multiplier, np.float32)
+    r = np.rint(d).astype(np.float64)
     if zero_point is not None:
-        d = d + as_float(zero_point, np.float64)
-    return saturate_round(d, dtype)
+        r = r + as_float(zero_point, np.float64)
+    return saturate_round(r, dtype)
 
 
 def int_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -1,0 +1,246 @@
+"""com.microsoft quantised operators, as onnxruntime's own quantizer emits them.
+
+    QLinearAdd:   C = sat(rint(A_scale/C_scale * (A - A_zp) + B_scale/C_scale * (B - B_zp)) + C_zp)
+    QLinearMul:   C = sat(rint((A - A_zp) * (B - B_zp) * (A_scale * B_scale / C_scale)) + C_zp)
+    QLinearSigmoid, QLinearLeakyRelu:   a 256-entry table  y[q] = quantize(f(dequantize(q)))
+    QLinearGlobalAveragePool:  y = requantize(sum(x) - x_zp * HW, x_scale / (y_scale * HW), y_zp)
+    QLinearAveragePool, QLinearSoftmax:   dequantize -> float op -> quantize
+    QLinearConcat: each input requantised to (Y_scale, Y_zp) by a table, then concatenated
+    QGemm:        y = requantize(alpha * (A - a_zp) @ (B - b_zp) + C, ...) or float when no y_scale
+    MatMulIntegerToFloat:  y = float32(acc) * (a_scale * b_scale) + bias
+    DynamicQuantizeMatMul: A quantised by DynamicQuantizeLinear, then MatMulIntegerToFloat
+    QuantizeLinear / DequantizeLinear (com.microsoft): the ONNX ops, axis attribute included
+
+All arithmetic is float32 in onnxruntime's order (MLAS reference helpers), so that results agree
+bit for bit where onnxruntime computes in float; tests/int8/ counts the exceptions.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import dtypes
+from ..errors import RuntimeFailure
+from ..registry import Op, op
+from . import quant_common as Q
+from .qlinear import _check_8bit, _matmul_integer
+from .quantize_linear import DequantizeLinear, DynamicQuantizeLinear, QuantizeLinear
+
+MS = "com.microsoft"
+F32 = np.float32
+
+
+def _s(v) -> np.float32:
+    return F32(np.asarray(v, F32).reshape(-1)[0])
+
+
+def _zp(v) -> int:
+    return 0 if v is None else int(np.asarray(v).reshape(-1)[0])
+
+
+def _sat(r, dtype):
+    lo, hi = dtypes.int_range(dtype)
+    return np.clip(r, lo, hi).astype(dtype)
+
+
+def quantize_f32(y, scale, zp, dtype):
+    """MlasQuantizeLinear: sat(rint(y / scale) + zp), in float32."""
+    q = np.rint(np.asarray(y, F32) / F32(scale)).astype(np.int64)
+    return _sat(q + zp, dtype)
+
+
+def dequantize_f32(x, scale, zp):
+    return (np.asarray(x).astype(np.int32) - zp).astype(F32) * F32(scale)
+
+
+def _table(dtype, xs, xz, ys, yz, fn):
+    """256-entry lookup: table[q - min] = quantize(fn(dequantize(q)))."""
+    lo, hi = dtypes.int_range(dtype)
+    q = np.arange(lo, hi + 1)
+    return quantize_f32(fn(dequantize_f32(q, xs, xz)), ys, yz, dtype)
+
+
+def _lookup(x, table, dtype):
+    lo = dtypes.int_range(dtype)[0]
+    return table[(x.astype(np.int32) - lo)]
+
+
+@op("QLinearAdd", since=1, domain=MS)
+class QLinearAdd(Op):
+    def run(self, A, A_scale, A_zero_point, B, B_scale, B_zero_point, C_scale, C_zero_point=None):
+        _check_8bit(self.node, A, "A")
+        rac, rbc = _s(A_scale) / _s(C_scale), _s(B_scale) / _s(C_scale)
+        fa = (A.astype(np.int32) - _zp(A_zero_point)).astype(F32)
+        fb = (B.astype(np.int32) - _zp(B_zero_point)).astype(F32)
+        v = rac * fa + rbc * fb  # (broadcast)
+        return _sat(np.rint(v).astype(np.int64) + _zp(C_zero_point), A.dtype)
+
+
+@op("QLinearMul", since=1, domain=MS)
+class QLinearMul(Op):
+    def run(self, A, A_scale, A_zero_point, B, B_scale, B_zero_point, C_scale, C_zero_point=None):
+        _check_8bit(self.node, A, "A")
+        ratio = _s(A_scale) * _s(B_scale) / _s(C_scale)
+        fa = (A.astype(np.int32) - _zp(A_zero_point)).astype(F32)
+        fb = (B.astype(np.int32) - _zp(B_zero_point)).astype(F32)
+        return _sat(np.rint(fa * fb * ratio).astype(np.int64) + _zp(C_zero_point), A.dtype)
+
+
+class _QTable(Op):
+    fn = None
+
+    def run(self, X, X_scale, X_zero_point, Y_scale, Y_zero_point=None):
+        _check_8bit(self.node, X, "X")
+        t = _table(X.dtype, _s(X_scale), _zp(X_zero_point), _s(Y_scale), _zp(Y_zero_point),
+                   self.fn)
+        return _lookup(X, t, X.dtype)
+
+
+@op("QLinearSigmoid", since=1, domain=MS)
+class QLinearSigmoid(_QTable):
+    @staticmethod
+    def fn(x):
+        return (F32(1) / (F32(1) + np.exp(-x))).astype(F32)
+
+
+@op("QLinearLeakyRelu", since=1, domain=MS)
+class QLinearLeakyRelu(_QTable):
+    def __init__(self, node, *, alpha=0.01):
+        self.node, self.alpha = node, F32(alpha)
+
+    def fn(self, x):
+        return np.where(x >= 0, x, x * self.alpha).astype(F32)
+
+
+@op("QLinearGlobalAveragePool", since=1, domain=MS)
+class QLinearGlobalAveragePool(Op):
+    """y[n, c] = requantize(sum_hw x - x_zp * HW, x_scale / (y_scale * HW), y_zp)."""
+
+    def __init__(self, node, *, channels_last=0):
+        self.node, self.channels_last = node, int(channels_last)
+
+    def run(self, X, x_scale, x_zero_point, y_scale, y_zero_point=None):
+        _check_8bit(self.node, X, "X")
+        axes = tuple(range(1, X.ndim - 1)) if self.channels_last else tuple(range(2, X.ndim))
+        size = int(np.prod([X.shape[a] for a in axes]))
+        acc = X.astype(np.int32).sum(axis=axes, keepdims=True, dtype=np.int32)
+        acc = acc - np.int32(_zp(x_zero_point) * size)
+        scale = _s(x_scale) / (_s(y_scale) * F32(size))
+        return Q.requantize(acc, scale, np.asarray(_zp(y_zero_point)), X.dtype)
+
+
+@op("QLinearAveragePool", since=1, domain=MS)
+class QLinearAveragePool(Op):
+    def __init__(self, node, *, kernel_shape, auto_pad="NOTSET", ceil_mode=0,
+                 count_include_pad=0, pads=None, strides=None, channels_last=0):
+        from .pool import AveragePool
+        self.node, self.channels_last = node, int(channels_last)
+        self.pool = AveragePool(node, kernel_shape=kernel_shape, auto_pad=auto_pad,
+                                ceil_mode=ceil_mode, count_include_pad=count_include_pad,
+                                pads=pads, strides=strides)
+
+    def run(self, X, x_scale, x_zero_point, y_scale, y_zero_point=None):
+        _check_8bit(self.node, X, "X")
+        x = dequantize_f32(X, _s(x_scale), _zp(x_zero_point))
+        if self.channels_last:
+            x = np.moveaxis(x, -1, 1)
+        y = self.pool.run(x)
+        if self.channels_last:
+            y = np.moveaxis(y, 1, -1)
+        return quantize_f32(y, _s(y_scale), _zp(y_zero_point), X.dtype)
+
+
+@op("QLinearSoftmax", since=1, domain=MS)
+class QLinearSoftmax(Op):
+    def __init__(self, node, *, axis=-1, opset=13):
+        self.node, self.axis, self.opset = node, int(axis), int(opset)
+
+    def run(self, X, X_scale, x_zero_point, y_scale, y_zero_point=None):
+        _check_8bit(self.node, X, "X")
+        x = dequantize_f32(X, _s(X_scale), _zp(x_zero_point))
+        if self.opset < 13:  # coerced to 2-D at axis
+            shape = x.shape
+            x = x.reshape(int(np.prod(shape[:self.axis])), -1)
+            y = self._softmax(x, -1).reshape(shape)
+        else:
+            y = self._softmax(x, self.axis)
+        return quantize_f32(y, _s(y_scale), _zp(y_zero_point), X.dtype)
+
+    @staticmethod
+    def _softmax(x, axis):
+        e = np.exp(x - x.max(axis=axis, keepdims=True))
+        return (e / e.sum(axis=axis, keepdims=True)).astype(F32)
+
+
+@op("QLinearConcat", since=1, domain=MS)
+class QLinearConcat(Op):
+    def __init__(self, node, *, axis):
+        self.node, self.axis = node, int(axis)
+
+    def run(self, Y_scale, Y_zero_point, *triples):
+        if len(triples) % 3:
+            raise RuntimeFailure(self.node, "inputs after Y_scale, Y_zero_point must come in "
+                                            "(X, X_scale, X_zero_point) triples")
+        ys, yz = _s(Y_scale), _zp(Y_zero_point)
+        parts = []
+        for i in range(0, len(triples), 3):
+            x, xs, xz = triples[i:i + 3]
+            if _s(xs) == ys and _zp(xz) == yz:
+                parts.append(x)
+            else:
+                t = _table(x.dtype, _s(xs), _zp(xz), ys, yz, lambda v: v)
+                parts.append(_lookup(x, t, x.dtype))
+        return np.concatenate(parts, axis=self.axis)
+
+
+@op("QGemm", since=1, domain=MS)
+class QGemm(Op):
+    """y = alpha * (A' - a_zp) @ (B' - b_zp) (+ C), requantised when y_scale is given."""
+
+    def __init__(self, node, *, alpha=1.0, transA=0, transB=0):
+        self.node, self.alpha, self.transA, self.transB = node, F32(alpha), transA, transB
+
+    def run(self, A, a_scale, a_zero_point, B, b_scale, b_zero_point, C=None, y_scale=None,
+            y_zero_point=None):
+        a = A.T if self.transA else A
+        b = B.T if self.transB else B
+        bzp = b_zero_point
+        acc = _matmul_integer(self.node, a, b, a_zero_point, bzp)
+        bs = np.asarray(b_scale, F32).reshape(-1)
+        mult = self.alpha * _s(a_scale) * (bs if bs.size > 1 else bs[0])
+        if y_scale is None:
+            y = acc.astype(F32) * mult
+            return y + C.astype(F32) if C is not None else y
+        if C is not None:
+            acc = acc + C.astype(np.int32)
+        out = np.asarray(y_zero_point).dtype if y_zero_point is not None else np.dtype(np.uint8)
+        return Q.requantize(acc, mult / _s(y_scale), y_zero_point, out)
+
+
+def _int_to_float(node, A, B, a_scale, b_scale, a_zp, b_zp, bias):
+    acc = _matmul_integer(node, A, B, a_zp, b_zp)
+    bs = np.asarray(b_scale, F32).reshape(-1)
+    y = acc.astype(F32) * (_s(a_scale) * (bs if bs.size > 1 else bs[0]))
+    return y + bias.astype(F32) if bias is not None else y
+
+
+@op("MatMulIntegerToFloat", since=1, domain=MS)
+class MatMulIntegerToFloat(Op):
+    def run(self, A, B, a_scale, b_scale, a_zero_point=None, b_zero_point=None, bias=None):
+        return _int_to_float(self.node, A, B, a_scale, b_scale, a_zero_point, b_zero_point, bias)
+
+
+@op("DynamicQuantizeMatMul", since=1, domain=MS)
+class DynamicQuantizeMatMul(Op):
+    def run(self, A, B, b_scale, b_zero_point=None, bias=None):
+        qa, sa, za = DynamicQuantizeLinear(self.node).run(A)
+        return _int_to_float(self.node, qa, B, sa, b_scale, za, b_zero_point, bias)
+
+
+@op("QuantizeLinear", since=1, domain=MS)
+class QuantizeLinearMS(QuantizeLinear):
+    pass
+
+
+@op("DequantizeLinear", since=1, domain=MS)
+class DequantizeLinearMS(DequantizeLinear):
+    pass
