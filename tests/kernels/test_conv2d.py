@@ -28,7 +28,7 @@ def check(n, c, h, wd, m, group, k, s, d, pads, bias=True, want=None, seed=0):
     variant = conv2d.choose(x.shape, w.shape, group, win)
     if want is not None:
         assert variant == want
-    y = conv2d.run(variant, x, w, b, win)
+    y = conv2d.run(variant, x, conv2d.pack(variant, w, group), b, win)
     assert y.shape == ref.shape and y.dtype == np.float32
     np.testing.assert_allclose(y, ref, rtol=1e-5, atol=1e-4)
 
@@ -95,22 +95,43 @@ def test_1x1_gemm(hw):
     check(1, 7, hw[0], hw[1], 9, 1, (1, 1), (1, 1), (1, 1), (0, 0, 0, 0), bias=False)
 
 
-def test_grouped_stays_on_reference():
-    win = W.resolve(None, "NOTSET", (8, 8), [3, 3], [1, 1], [1, 1], [1, 1, 1, 1])
-    assert conv2d.choose((1, 8, 8, 8), (8, 4, 3, 3), 2, win) is None
+@needs_numba
+@pytest.mark.parametrize("wd", [1, 8, 9, 17])
+@pytest.mark.parametrize("c,m,g,k,s,pads", [
+    (8, 6, 2, (3, 3), (1, 1), (1, 1, 1, 1)),
+    (12, 12, 3, (3, 3), (2, 2), (1, 1, 1, 1)),
+    (6, 9, 3, (1, 1), (2, 2), (0, 0, 0, 0)),   # strided grouped 1x1 goes through im2col
+])
+def test_grouped_gemm(wd, c, m, g, k, s, pads):
+    check(2, c, 7, wd, m, g, k, s, (1, 1), pads, want="conv2d_f32_gemm")
+
+
+@pytest.mark.parametrize("g", [2, 3])
+def test_grouped_1x1(g):
+    if kernels.impl_choice() == "reference":
+        pytest.skip("TINYINFER_IMPL=reference")
+    check(2, 6 * g // 2, 5, 9, 4 * g, g, (1, 1), (1, 1), (1, 1), (0, 0, 0, 0),
+          want="conv2d_f32_1x1")
+
+
+def test_depthwise_1x1_is_not_a_gemm():
+    win = W.resolve(None, "NOTSET", (8, 8), [1, 1], [1, 1], [1, 1], [0, 0, 0, 0])
+    assert conv2d.choose((1, 8, 8, 8), (8, 1, 1, 1), 8, win) in (None, "dwconv2d_f32_nchw")
 
 
 def act_reference(v, act, a0, a1):
     v = v.astype(np.float64)
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", invalid="ignore"):
         return {0: v, 1: np.maximum(v, 0), 2: np.clip(v, a0, a1),
                 3: np.clip(a0 * v + a1, 0, 1), 4: v * np.clip(v / 6 + 0.5, 0, 1),
-                5: 1 / (1 + np.exp(-v)), 6: np.where(v >= 0, v, a0 * v)}[act]
+                5: 1 / (1 + np.exp(-v)), 6: np.where(v >= 0, v, a0 * v),
+                7: v / (1 + np.exp(-a0 * v)), 8: np.tanh(v)}[act]
 
 
 @needs_numba
 @pytest.mark.parametrize("act,a0,a1", [(0, 0, 0), (1, 0, 0), (2, 0, 6), (3, 0.2, 0.5), (4, 0, 0),
-                                       (5, 0, 0), (6, 0.1, 0)])
+                                       (5, 0, 0), (6, 0.1, 0), (7, 1.0, 0), (7, 1.702, 0),
+                                       (8, 0, 0), (2, -np.inf, np.inf)])
 def test_epilogues(act, a0, a1):
     rng = np.random.default_rng(act)
     x = (rng.standard_normal((2, 3, 6, 17)) * 5).astype(np.float32)
@@ -118,12 +139,23 @@ def test_epilogues(act, a0, a1):
     w = rng.standard_normal((3, 1, 3, 3)).astype(np.float32)
     b = rng.standard_normal(3).astype(np.float32)
     ref, win = reference(x, w, b, 3, [3, 3], [1, 1], [1, 1], [1, 1, 1, 1])
-    for variant, ww, g in (("dwconv2d_f32_nchw", w, 3), ("conv2d_f32_gemm", None, 1)):
+    z = rng.standard_normal((2, 3, 6, 17)).astype(np.float32)
+    w1 = rng.standard_normal((3, 3, 1, 1)).astype(np.float32)
+    for variant, ww, g, pads in (("dwconv2d_f32_nchw", w, 3, [1] * 4),
+                                 ("conv2d_f32_gemm", None, 1, [1] * 4),
+                                 ("conv2d_f32_1x1", w1, 1, [0] * 4)):
         if ww is None:
             ww = rng.standard_normal((3, 3, 3, 3)).astype(np.float32)
-            ref, win = reference(x, ww, b, 1, [3, 3], [1, 1], [1, 1], [1, 1, 1, 1])
-        y = conv2d.run(variant, x, ww, b, win, act, a0, a1)
+        k = list(ww.shape[2:])
+        ref, win = reference(x, ww, b, g, k, [1, 1], [1, 1], pads)
+        assert conv2d.choose(x.shape, ww.shape, g, win) == variant
+        wp = conv2d.pack(variant, ww, g)
+        y = conv2d.run(variant, x, wp, b, win, act, a0, a1)
         np.testing.assert_allclose(y, act_reference(ref, act, a0, a1), rtol=1e-5, atol=1e-5)
+        for bias in (b, None):  # with a residual: act((conv + b) + z)
+            r = ref if bias is not None else ref - b.reshape(1, -1, 1, 1)
+            y = conv2d.run(variant, x, wp, bias, win, act, a0, a1, z)
+            np.testing.assert_allclose(y, act_reference(r + z, act, a0, a1), rtol=1e-5, atol=1e-5)
     # the plain-Python definition of the epilogue agrees too
     assert abs(apply_act(np.float32(-2.0), act, a0, a1) - act_reference(np.array(-2.0), act, a0, a1)) < 1e-6
 
@@ -138,4 +170,6 @@ def test_read_only_inputs():
     w.flags.writeable = False
     v = conv2d.choose(x.shape, w.shape, 1, win)
     if v is not None:
-        np.testing.assert_allclose(conv2d.run(v, x, w, None, win), ref, rtol=1e-5, atol=1e-4)
+        wp = conv2d.pack(v, w)
+        np.testing.assert_allclose(conv2d.run(v, x, wp, None, win), ref, rtol=1e-5, atol=1e-4)
+        assert not w.flags.writeable and (w == 1).all()

@@ -25,7 +25,7 @@ SCRIPT = textwrap.dedent(f"""
         win = W.resolve(None, "NOTSET", x.shape[2:], list(w.shape[2:]), [1, 1], [1, 1], [p] * 4)
         ref = conv_nd(W.pad_spatial(x, win.begin, win.end), w, win, g)
         v = conv2d.choose(x.shape, w.shape, g, win)
-        y = ref if v is None else conv2d.run(v, x, w, None, win)
+        y = ref if v is None else conv2d.run(v, x, conv2d.pack(v, w, g), None, win)
         assert np.abs(y - ref).max() <= 1e-5
         print("VARIANT", v)
     print("AVAILABLE", kernels.available(), "NUMBA_LOADED", "numba" in sys.modules)

@@ -121,7 +121,7 @@ def _compile(pyfunc, signature, cache: bool):
 
 
 _helpers: Dict[int, Callable] = {}
-_HELPER_NAMES = ("apply_act", "_tap_range")
+_HELPER_NAMES = ("apply_act", "_tap_range", "_sigmoid")
 
 
 def _jit_helpers(mod) -> None:
@@ -151,6 +151,7 @@ def get(name: str) -> Optional[Callable]:
         if mod_name is None:
             raise KeyError(f"no kernel module registered for {name!r}")
         mod = importlib.import_module(f"{__name__}.{mod_name}")
+        _jit_helpers(importlib.import_module(f"{__name__}.elementwise_f32"))  # apply_act's own
         _jit_helpers(mod)
         pyfunc = getattr(mod, name)
         sig = mod.SIGNATURES[name]

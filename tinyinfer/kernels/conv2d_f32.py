@@ -6,6 +6,7 @@
     conv2d_f32_im2col   the columns of rows [oh0, oh1) for one image, for a BLAS GEMM:
         cols[(c * KH + kh) * KW + kw, (oh - oh0) * OW + ow] = x[c, ih, iw]   (zero outside x)
     conv2d_f32_epilogue  y = act(y + b[m]) in place, over (N, M, S)
+    conv2d_f32_epilogue_res  y = act((y + b[m]) + z) in place, z (N, M, S) the residual
 
 Epilogue codes (`act`, with parameters a0, a1): see elementwise_f32.ACT_* and apply_act.
 Every index is derived from shapes the op validated (Window.resolve), and loops clip the taps to
@@ -24,6 +25,8 @@ SIGNATURES = {
     "conv2d_f32_im2col": "void(float32[:, :, ::1], float32[:, ::1], int64, int64, int64, int64, "
                          "int64, int64, int64, int64, int64, int64, int64)",
     "conv2d_f32_epilogue": "void(float32[:, :, ::1], float32[::1], int64, float32, float32)",
+    "conv2d_f32_epilogue_res": "void(float32[:, :, ::1], float32[::1], float32[:, :, ::1], int64, "
+                               "float32, float32)",
 }
 
 
@@ -115,10 +118,26 @@ def conv2d_f32_epilogue(y, b, act, a0, a1):
     for n in range(n_img):
         for m in range(m_n):
             r = y[n, m]
-            bias = b[m] if has_bias else 0.0
+            bias = b[m] if has_bias else np.float32(0)  # float32 sums, as the reference
             if act == 0:
                 for i in range(s_n):
                     r[i] += bias
             else:
                 for i in range(s_n):
                     r[i] = apply_act(r[i] + bias, act, a0, a1)
+
+
+def conv2d_f32_epilogue_res(y, b, z, act, a0, a1):
+    n_img, m_n, s_n = y.shape
+    has_bias = b.shape[0] == m_n
+    for n in range(n_img):
+        for m in range(m_n):
+            r = y[n, m]
+            zr = z[n, m]
+            bias = b[m] if has_bias else np.float32(0)  # float32 sums, as the reference
+            if act == 0:
+                for i in range(s_n):
+                    r[i] = (r[i] + bias) + zr[i]
+            else:
+                for i in range(s_n):
+                    r[i] = apply_act((r[i] + bias) + zr[i], act, a0, a1)

@@ -4,13 +4,17 @@
         ACT_NONE 0: v                  ACT_RELU 1: max(v, 0)        ACT_CLIP 2: min(max(v, a0), a1)
         ACT_HARDSIGMOID 3: clip(a0 * v + a1, 0, 1)                 ACT_HARDSWISH 4: v * clip(v/6 + 1/2, 0, 1)
         ACT_SIGMOID 5: 1 / (1 + exp(-v))                           ACT_LEAKYRELU 6: v if v >= 0 else a0 * v
+        ACT_SWISH 7: v * sigmoid(a0 * v)                           ACT_TANH 8: tanh(v)
     act_f32_inplace(x, act, a0, a1)   x = act(x) over a flat float32 array, in place
 """
 from __future__ import annotations
 
 import math
 
-ACT_NONE, ACT_RELU, ACT_CLIP, ACT_HARDSIGMOID, ACT_HARDSWISH, ACT_SIGMOID, ACT_LEAKYRELU = range(7)
+import numpy as np
+
+(ACT_NONE, ACT_RELU, ACT_CLIP, ACT_HARDSIGMOID, ACT_HARDSWISH, ACT_SIGMOID, ACT_LEAKYRELU,
+ ACT_SWISH, ACT_TANH) = range(9)
 
 SIGNATURES = {
     "act_f32_inplace": "void(float32[::1], int64, float32, float32)",
@@ -19,6 +23,7 @@ SIGNATURES = {
 
 
 def apply_act(v, act, a0, a1):
+    # float32 constants: with a float32 v every step rounds as the NumPy reference's does
     if act == 1:
         return v if v > 0 else v * 0
     if act == 2:
@@ -28,19 +33,29 @@ def apply_act(v, act, a0, a1):
             return a1
         return v
     if act == 3:
-        t = a0 * v + a1
-        return 0 * v if t < 0 else (1 + 0 * v if t > 1 else t)
+        t = v * a0 + a1
+        return 0 * v if t < 0 else (_ONE + 0 * v if t > 1 else t)
     if act == 4:
-        t = v / 6 + 0.5
+        t = v * _SIXTH + _HALF
         return 0 * v if t < 0 else (v if t > 1 else v * t)
     if act == 5:
-        if v >= 0:
-            return 1 / (1 + math.exp(-v))
-        e = math.exp(v)
-        return e / (1 + e)
+        return _sigmoid(v)
     if act == 6:
         return v if v >= 0 else v * a0
+    if act == 7:
+        return v * _sigmoid(v * a0)
+    if act == 8:
+        return math.tanh(v)
     return v
+
+
+_ONE, _HALF, _SIXTH = np.float32(1), np.float32(0.5), np.float32(1 / 6)
+
+
+def _sigmoid(v):
+    """1 / (1 + e^-|v|) or e^-|v| / (1 + e^-|v|), as ops/activations._sigmoid."""
+    e = math.exp(-abs(v))
+    return _ONE / (_ONE + e) if v >= 0 else e / (_ONE + e)
 
 
 def act_f32_inplace(x, act, a0, a1):

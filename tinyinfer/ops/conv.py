@@ -111,6 +111,7 @@ class _ConvBase(Op):
         self.pads_attr, self.strides_attr = pads, strides
         self._geometry = {}
         self._variants = {}  # (x shape, w shape) -> fast kernel variant, "" for the reference
+        self._packed = {}  # variant -> (w, w packed for it)
 
     def check_weights(self, x_shape, w_shape):
         """Check ranks, kernel_shape and group against W (and X when its shape is known)."""
@@ -190,15 +191,29 @@ class Conv(_ConvBase):
                                             f"({w.shape[0]},), one value per output channel")
 
     def run(self, x, w, b=None):
+        y = self.run_fast(x, w, b)
+        return self.run_reference(x, w, b) if y is None else y
+
+    def run_fast(self, x, w, b=None, act=0, a0=0.0, a1=0.0, z=None):
+        """kernels/conv2d.py's variant for this shape with epilogue act(y + b + z), or None."""
+        if not (x.dtype == np.float32 and w.dtype == np.float32 and x.ndim == 4):
+            return None
         win = self.geometry(x.shape, w.shape)
-        if x.dtype == np.float32 and w.dtype == np.float32 and x.ndim == 4:
-            key = (x.shape, w.shape)
-            variant = self._variants.get(key)
-            if variant is None:  # chosen once per shape; "" = the reference below
-                variant = fast_conv2d().choose(x.shape, w.shape, self.group, win) or ""
-                self._variants[key] = variant
-            if variant:
-                return fast_conv2d().run(variant, x, w, b, win)
+        key = (x.shape, w.shape)
+        variant = self._variants.get(key)
+        if variant is None:  # chosen once per shape; "" = the reference
+            variant = fast_conv2d().choose(x.shape, w.shape, self.group, win) or ""
+            self._variants[key] = variant
+        if not variant:
+            return None
+        packed = self._packed.get(variant)
+        if packed is None or packed[0] is not w:  # weights packed once (w itself is never written)
+            packed = (w, fast_conv2d().pack(variant, w, self.group))
+            self._packed[variant] = packed
+        return fast_conv2d().run(variant, x, packed[1], b, win, act, a0, a1, z)
+
+    def run_reference(self, x, w, b=None):
+        win = self.geometry(x.shape, w.shape)
         ct = W.compute_dtype(x.dtype)
         xp = W.pad_spatial(x.astype(ct, copy=False), win.begin, win.end)
         y = conv_nd(xp, w.astype(ct, copy=False), win, self.group)

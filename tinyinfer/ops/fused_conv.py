@@ -20,6 +20,7 @@ from . import activations as A
 from .clip import clip
 from .conv import Conv
 
+_NUMPY_ACTS = ("Sigmoid", "Swish", "Tanh")  # libm's exp/tanh may differ from NumPy's by an ulp
 ACTIVATIONS = ("", "Relu", "LeakyRelu", "Clip", "HardSigmoid", "HardSwish", "Sigmoid", "Swish",
                "Tanh")
 
@@ -46,10 +47,35 @@ class FusedConv(Conv):
         super().prepare(x, w, b)
 
     def run(self, x, w, b=None, z=None):
-        y = super().run(x, w, b)
+        fast = self._fast_act
+        if fast is not None and (z is None or z.dtype == np.float32):
+            y = None
+            win = self.geometry(x.shape, w.shape) if z is not None else None
+            if z is None or tuple(z.shape) == (x.shape[0], w.shape[0], *win.out):
+                y = self.run_fast(x, w, b, *fast, z=z)  # the epilogue inside the kernels
+            if y is not None:
+                # exp/tanh stay NumPy's, so the result stays bit-identical to the unfused graph
+                return self.epilogue(y) if self.activation in _NUMPY_ACTS else y
+        y = self.run_reference(x, w, b) if fast is None else super().run(x, w, b)
         if z is not None:
             y = y + z  # what the Add node computed
         return self.epilogue(y)
+
+    @property
+    def _fast_act(self):
+        """(act code, a0, a1) of kernels/elementwise_f32 for this activation."""
+        from ..kernels import impl_choice  # noqa: PLC0415 - stdlib/NumPy only at import time
+        if impl_choice() == "reference":
+            return None
+        if self.activation in _NUMPY_ACTS:
+            return 0, 0.0, 0.0
+        code = {"": 0, "Relu": 1, "Clip": 2, "HardSigmoid": 3, "HardSwish": 4, "Sigmoid": 5,
+                "LeakyRelu": 6, "Swish": 7, "Tanh": 8}[self.activation]
+        if code == 2:
+            return code, self.min, self.max
+        if code in (3, 6, 7):
+            return code, self.alpha, 0.0 if self.beta is None else self.beta
+        return code, 0.0, 0.0
 
     def epilogue(self, y):
         act = self.activation

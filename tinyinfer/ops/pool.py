@@ -63,6 +63,21 @@ class _Pool(Op):
             self._geometry[shape] = win
         return win
 
+    def fast(self, name, x, win):
+        """The Numba kernel `name` when x is float32 (N, C, H, W) and kernels are on, else None."""
+        if x.dtype != np.float32 or x.ndim != 4:
+            return None
+        from .. import kernels  # noqa: PLC0415 - Numba is imported lazily, inside kernels/
+        return kernels.get(name) if kernels.available() else None
+
+    def fast_args(self, x, win):
+        """(x contiguous, out (N, C, OH, OW), kh, kw, sh, sw, dh, dw, ph, pw) for pool2d_f32_*."""
+        x = np.ascontiguousarray(x)
+        if not x.flags.writeable:
+            x = x.copy()
+        out = np.empty(tuple(x.shape[:2]) + tuple(win.out), np.float32)
+        return x, out, (*win.kernel, *win.strides, *win.dilations, *win.begin)
+
     def padded(self, x, win, value):
         return W.pad_spatial(x, win.begin, [e + t for e, t in zip(win.end, win.extra_end)], value)
 
@@ -111,6 +126,11 @@ class MaxPool(_Pool):
             low = np.iinfo(x.dtype).min
         else:
             raise RuntimeFailure(self.node, f"MaxPool does not accept input of dtype {x.dtype}")
+        k = None if want_indices else self.fast("pool2d_f32_max", x, win)
+        if k is not None:
+            xc, out, geo = self.fast_args(x, win)
+            k(xc, out, *geo)
+            return out
         xp = self.padded(x, win, low)
         lead = (slice(None), slice(None))
         if not want_indices:
@@ -164,10 +184,21 @@ class AveragePool(_Pool):
         super().__init__(node, kernel_shape=kernel_shape, auto_pad=auto_pad, ceil_mode=ceil_mode,
                          dilations=dilations, pads=pads, strides=strides)
         self.count_include_pad = bool(count_include_pad)
+        self._counts = {}
 
     def run(self, x):
         win = self.geometry(x.shape)
         ct = W.compute_dtype(x.dtype)
+        k = self.fast("pool2d_f32_avg", x, win)
+        if k is not None:
+            count = self._counts.get(x.shape)
+            if count is None:  # (OH, OW) float32, once per shape
+                count = np.ascontiguousarray(
+                    self.counts(x.shape, win, self.count_include_pad), np.float32)
+                self._counts[x.shape] = count
+            xc, out, geo = self.fast_args(x, win)
+            k(xc, count, out, *geo)
+            return out
         xp = self.padded(x.astype(ct, copy=False), win, 0)
         y = self.tap_sum(xp, win)
         y /= self.counts(x.shape, win, self.count_include_pad).astype(ct)

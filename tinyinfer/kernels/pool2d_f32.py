@@ -1,0 +1,83 @@
+"""2-D pooling hot loops on float32 NCHW, for ops/pool.py (the reference there is the spec).
+
+    pool2d_f32_max   out[n, c, oh, ow] = max_{kh,kw} x[n, c, ih, iw]     (-inf if no tap inside)
+    pool2d_f32_avg   out[n, c, oh, ow] = (sum_{kh,kw} x[n, c, ih, iw]) / count[oh, ow]
+        ih = oh * sh - ph + kh * dh,  iw = ow * sw - pw + kw * dw   (taps outside x are skipped)
+
+count (OH, OW) comes from the op (count_include_pad decides it). Loops clip the taps to the
+input with _tap_range, so no access leaves the arrays; out's shape is the op's validated output.
+NaN propagates through max as in np.maximum.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .conv2d_f32 import _tap_range
+
+SIGNATURES = {
+    "pool2d_f32_max": "void(float32[:, :, :, ::1], float32[:, :, :, ::1], int64, int64, int64, "
+                      "int64, int64, int64, int64, int64)",
+    "pool2d_f32_avg": "void(float32[:, :, :, ::1], float32[:, ::1], float32[:, :, :, ::1], int64, "
+                      "int64, int64, int64, int64, int64, int64, int64)",
+}
+
+
+def pool2d_f32_max(x, out, kh_n, kw_n, sh, sw, dh, dw, ph, pw):
+    n_img, c_n, h, wd = x.shape
+    oh_n, ow_n = out.shape[2], out.shape[3]
+    los = np.empty(kw_n, np.int64)
+    his = np.empty(kw_n, np.int64)
+    for kw in range(kw_n):
+        los[kw], his[kw] = _tap_range(kw * dw - pw, sw, wd, ow_n)
+    for n in range(n_img):
+        for c in range(c_n):
+            xc = x[n, c]
+            for oh in range(oh_n):
+                row = out[n, c, oh]
+                row[:] = -np.inf
+                for kh in range(kh_n):
+                    ih = oh * sh - ph + kh * dh
+                    if ih < 0 or ih >= h:
+                        continue
+                    xr = xc[ih]
+                    for kw in range(kw_n):
+                        lo = los[kw]
+                        rs = row[lo:his[kw]]
+                        xs = xr[lo * sw + kw * dw - pw:]
+                        for i in range(rs.shape[0]):
+                            v = xs[i * sw]
+                            if v > rs[i] or v != v:
+                                rs[i] = v
+
+
+def pool2d_f32_avg(x, count, out, kh_n, kw_n, sh, sw, dh, dw, ph, pw):
+    n_img, c_n, h, wd = x.shape
+    oh_n, ow_n = out.shape[2], out.shape[3]
+    los = np.empty(kw_n, np.int64)
+    his = np.empty(kw_n, np.int64)
+    for kw in range(kw_n):
+        los[kw], his[kw] = _tap_range(kw * dw - pw, sw, wd, ow_n)
+    for n in range(n_img):
+        for c in range(c_n):
+            xc = x[n, c]
+            for oh in range(oh_n):
+                row = out[n, c, oh]
+                row[:] = 0.0
+                for kh in range(kh_n):
+                    ih = oh * sh - ph + kh * dh
+                    if ih < 0 or ih >= h:
+                        continue
+                    xr = xc[ih]
+                    for kw in range(kw_n):
+                        lo = los[kw]
+                        rs = row[lo:his[kw]]
+                        xs = xr[lo * sw + kw * dw - pw:]
+                        if sw == 1:
+                            for i in range(rs.shape[0]):
+                                rs[i] += xs[i]
+                        else:
+                            for i in range(rs.shape[0]):
+                                rs[i] += xs[i * sw]
+                cr = count[oh]
+                for i in range(ow_n):
+                    row[i] = row[i] / cr[i]
