@@ -7,6 +7,7 @@
     tinyinfer bench MODEL [--shape ..] [--threads N] [--compare onnxruntime|reference] [--runs N]
     tinyinfer profile MODEL [--shape ..] [--runs N]          per-node and per-op-type times, FLOPs
     tinyinfer ocr IMAGE... [--det M|none] [--cls M|none] [--rec M] [--json] [--draw OUT.png]
+    tinyinfer batch ocr|classify|run MODEL INPUTS... --out R.jsonl [--workers N] [--scheduler A|local]
     tinyinfer dump MODEL --out BUNDLE.npz | verify MODEL --against onnxruntime|reference|BUNDLE.npz
     tinyinfer explain MODEL --node NAME [--element 0,3,5,7]    (see verify/commands.py)
 
@@ -121,6 +122,12 @@ def cmd_ocr(args) -> int:
     return run(args)
 
 
+def cmd_batch(args) -> int:
+    from .batch.cli import cmd_batch as run
+
+    return run(args)
+
+
 def cmd_demo(args) -> int:
     from .demo import run_demo
 
@@ -182,6 +189,12 @@ def build_parser() -> argparse.ArgumentParser:
     from .ocr.cli import add_arguments
     add_arguments(s)  # IMAGE... --det/--cls/--rec/--decoder/--json/--draw/--compare: ocr/cli.py
     s.set_defaults(func=cmd_ocr)
+
+    s = sub.add_parser("batch", help="run ocr, classify or a model over many files (process pool "
+                                     "or Dask cluster); results to JSON Lines")
+    from .batch.cli import add_arguments as add_batch
+    add_batch(s)  # TASK INPUTS... --out/--workers/--scheduler/--resume: batch/cli.py
+    s.set_defaults(func=cmd_batch)
     return p
 
 
