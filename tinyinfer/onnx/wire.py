@@ -11,6 +11,7 @@ A message is a run of fields; each field starts with a varint key = (field_numbe
 ``fields(buf, start, end)`` yields (field_number, wire_type, value) where value is an int for
 types 0/1/5 (raw bits for 1 and 5) and a (start, end) span into ``buf`` for type 2. Nothing is
 copied until a caller asks for it. Every length and position is checked against the span.
+Taught in notebooks/02_onnx_file.ipynb (the wire format decoded by hand, then with this file).
 """
 from __future__ import annotations
 

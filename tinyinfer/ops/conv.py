@@ -11,6 +11,7 @@ depthwise groups (C/g = 1) multiply-accumulate instead, and with few channels pe
 first layer's RGB) the K slices are stacked into (N, g, C/g * K, span) for one deeper matmul.
 ConvInteger subtracts zero points and accumulates exactly in int32 (through float64, which is
 exact for these sums).
+Taught in notebooks/03_convolution.ipynb (loops -> im2col + GEMM -> these ops and kernels/conv2d.py).
 """
 from __future__ import annotations
 

@@ -7,6 +7,7 @@
 Integer matrix products (QLinearMatMul, MatMulInteger, QLinearConv) accumulate exactly and
 wrap in int32, as a C kernel with an int32 accumulator does; `int_matmul` gets there through
 float64 BLAS, which is exact for every sum of (u)int8/(u)int16 products that fits in 2**53.
+Taught in notebooks/04_quantisation.ipynb (a QLinearConv computed by hand, bit for bit).
 """
 from __future__ import annotations
 
