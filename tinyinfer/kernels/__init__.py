@@ -42,6 +42,8 @@ _MODULES = {
     "pool2d_f32": "pool2d_f32",
     "act_f32": "elementwise_f32",
     "conv2d_f32_im2col": "conv2d_f32",
+    "qgemm_s16": "qgemm_int8",
+    "qconv2d": "qgemm_int8",
 }
 
 
@@ -121,7 +123,7 @@ def _compile(pyfunc, signature, cache: bool):
 
 
 _helpers: Dict[int, Callable] = {}
-_HELPER_NAMES = ("apply_act", "_tap_range", "_sigmoid")
+_HELPER_NAMES = ("apply_act", "_tap_range", "_sigmoid", "act_row")
 
 
 def _jit_helpers(mod) -> None:

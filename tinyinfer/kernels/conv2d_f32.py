@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .elementwise_f32 import apply_act
+from .elementwise_f32 import act_row, apply_act  # noqa: F401 - apply_act: jitted helper
 
 SIGNATURES = {
     "dwconv2d_f32_nchw": "void(float32[:, :, :, ::1], float32[:, :, ::1], float32[::1], "
@@ -77,8 +77,7 @@ def dwconv2d_f32_nchw(x, w, b, out, sh, sw, dh, dw, ph, pw, mult, act, a0, a1):
                             for i in range(rs.shape[0]):
                                 rs[i] += wv * xs[i * sw]
                 if act != 0:
-                    for ow in range(ow_n):
-                        row[ow] = apply_act(row[ow], act, a0, a1)
+                    act_row(row, act, a0, a1)
 
 
 def conv2d_f32_im2col(x, cols, kh_n, kw_n, sh, sw, dh, dw, ph, pw, oh0, oh1, ow_n):
@@ -119,12 +118,9 @@ def conv2d_f32_epilogue(y, b, act, a0, a1):
         for m in range(m_n):
             r = y[n, m]
             bias = b[m] if has_bias else np.float32(0)  # float32 sums, as the reference
-            if act == 0:
-                for i in range(s_n):
-                    r[i] += bias
-            else:
-                for i in range(s_n):
-                    r[i] = apply_act(r[i] + bias, act, a0, a1)
+            for i in range(s_n):
+                r[i] += bias
+            act_row(r, act, a0, a1)
 
 
 def conv2d_f32_epilogue_res(y, b, z, act, a0, a1):
@@ -135,9 +131,6 @@ def conv2d_f32_epilogue_res(y, b, z, act, a0, a1):
             r = y[n, m]
             zr = z[n, m]
             bias = b[m] if has_bias else np.float32(0)  # float32 sums, as the reference
-            if act == 0:
-                for i in range(s_n):
-                    r[i] = (r[i] + bias) + zr[i]
-            else:
-                for i in range(s_n):
-                    r[i] = apply_act((r[i] + bias) + zr[i], act, a0, a1)
+            for i in range(s_n):
+                r[i] = (r[i] + bias) + zr[i]
+            act_row(r, act, a0, a1)
