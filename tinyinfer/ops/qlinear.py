@@ -92,13 +92,45 @@ class QLinearMatMul(Op):
             if zp is not None and np.asarray(zp).dtype != np.asarray(x).dtype:
                 raise RuntimeFailure(node, f"{what} is {dtypes.name(np.asarray(zp).dtype)} but its "
                                            f"input is {dtypes.name(np.asarray(x).dtype)}")
-        acc = _matmul_integer(node, a, b, a_zero_point, b_zero_point)
         if np.asarray(a_scale).size != 1:
             raise RuntimeFailure(node, "a_scale must be a scalar (per tensor)")
         b_scale = _col_param(node, b_scale, np.asarray(b), "b_scale", as_int=False)
         multiplier = np.asarray(a_scale).reshape(()) * b_scale / np.asarray(y_scale).reshape(())
         out = np.asarray(y_zero_point).dtype if y_zero_point is not None else np.asarray(a).dtype
+        y = self._fast(a, a_zero_point, b, b_zero_point, multiplier, y_zero_point, out)
+        if y is not None:
+            return y
+        acc = _matmul_integer(node, a, b, a_zero_point, b_zero_point)
         return Q.requantize(acc, multiplier, y_zero_point, out)
+
+    _bpack = (None, None, None)
+
+    def _fast(self, a, a_zp, b, b_zp, multiplier, y_zp, out):
+        """(..., R, K) @ (K, N) on the Numba GEMM (kernels/qlinear_int8.py), else None."""
+        from ..kernels import available, impl_choice
+        if impl_choice() == "reference" or not available():
+            return None
+        a, b = np.asarray(a), np.asarray(b)
+        if (a.ndim < 2 or b.ndim != 2 or a.dtype not in _INT8 or b.dtype not in _INT8
+                or out not in _INT8 or a.shape[-1] != b.shape[0] or a.shape[-1] > 1 << 15
+                or (a_zp is not None and np.size(a_zp) != 1)
+                or (y_zp is not None and np.size(y_zp) != 1)
+                or (b_zp is not None and np.size(b_zp) not in (1, b.shape[1]))
+                or np.size(multiplier) not in (1, b.shape[1])):
+            return None
+        from ..kernels import qlinear_int8 as K
+        pb, pz, packed = self._bpack
+        if pb is not b or pz is not b_zp:
+            packed = K.pack_rows(b.T, b_zp)  # (N, Kp): column n of b, zero point subtracted
+            self._bpack = (b, b_zp, packed)
+        n = b.shape[1]
+        rows = a.reshape(-1, a.shape[-1])
+        ap = K.pack_a(rows, a_zp, packed.shape[1])  # (R, Kp)
+        y = np.empty((rows.shape[0], n), out)
+        mult = np.array(np.broadcast_to(np.asarray(multiplier, np.float32).reshape(-1), (n,)))
+        yz = 0 if y_zp is None else int(np.asarray(y_zp).reshape(-1)[0])
+        K.gemm(packed, ap, np.zeros(n, np.int32), mult, yz, y.T)  # out (N, R) view
+        return y.reshape(a.shape[:-1] + (n,))
 
 
 @op("QLinearConv", since=10)
@@ -112,6 +144,37 @@ class QLinearConv(_ConvBase):
     def prepare(self, x, x_scale, x_zero_point, w, *rest):
         W.check_spatial_input(self.node, x.shape)
         self.check_weights(x.shape, w.shape)
+        from ..kernels import qlinear_int8
+        self._variant = None
+        if w.shape is not None and all(isinstance(d, int) for d in w.shape):
+            self._variant = qlinear_int8.conv_variant(w.shape, self.group, x.shape)
+        self._wpack = (None, None, None)  # (w, w_zero_point, packed) — packed once per weight
+
+    def _fast(self, x, x_zero_point, w, w_zero_point, bias, multiplier, y_zero_point, out):
+        """The Numba kernels (kernels/qlinear_int8.py), or None where they do not apply."""
+        from ..kernels import qlinear_int8 as K
+        v = getattr(self, "_variant", None)
+        if v is None or x.ndim != 4 or x.dtype not in _INT8 or w.dtype not in _INT8 \
+                or out not in _INT8:
+            return None
+        win = self.geometry(x.shape, w.shape)  # checks channels, group and the size budget
+        pw, pz, packed = self._wpack
+        if pw is not w or pz is not w_zero_point:
+            m = w.shape[0]
+            if v == "qconv2d_dw":
+                zp = 0 if w_zero_point is None else np.asarray(w_zero_point).astype(np.int32)
+                zp = zp.reshape(-1, 1, 1) if np.size(zp) > 1 else np.reshape(zp, ())
+                packed = (w.reshape(m, w.shape[2], w.shape[3]).astype(np.int32) - zp
+                          ).astype(np.int16)
+            else:
+                packed = K.pack_rows(w.reshape(m, -1), w_zero_point)
+            self._wpack = (w, w_zero_point, packed)
+        m = w.shape[0]
+        b = np.zeros(m, np.int32) if bias is None else np.array(bias, np.int32).reshape(-1)
+        mult = np.array(np.broadcast_to(np.asarray(multiplier, np.float32).reshape(-1), (m,)))
+        xz = 0 if x_zero_point is None else int(np.asarray(x_zero_point).reshape(-1)[0])
+        yz = 0 if y_zero_point is None else int(np.asarray(y_zero_point).reshape(-1)[0])
+        return K.qconv2d(v, x, xz, packed, w.shape, b, mult, yz, out, win)
 
     def run(self, x, x_scale, x_zero_point, w, w_scale, w_zero_point, y_scale, y_zero_point,
             B=None):
@@ -120,32 +183,35 @@ class QLinearConv(_ConvBase):
             Q.check_scale(node, s, what)
         m = w.shape[0]
         win = self.geometry(x.shape, w.shape)
-        xf = x.astype(np.float64)
-        if x_zero_point is not None:
-            if np.size(x_zero_point) != 1:
-                raise RuntimeFailure(node, "x_zero_point must be a scalar (per tensor)")
-            xf -= float(np.asarray(x_zero_point).reshape(-1)[0])
-        wf = w.astype(np.float64)
-        per_m = (-1,) + (1,) * (w.ndim - 1)
-        if w_zero_point is not None:
-            zp = np.asarray(w_zero_point, np.float64).reshape(-1)
-            if zp.size not in (1, m):
-                raise RuntimeFailure(node, f"w_zero_point has {zp.size} values; expected 1 or "
-                                           f"one per output channel ({m})")
-            wf -= zp.reshape(per_m)
+        if x_zero_point is not None and np.size(x_zero_point) != 1:
+            raise RuntimeFailure(node, "x_zero_point must be a scalar (per tensor)")
+        if w_zero_point is not None and np.size(w_zero_point) not in (1, m):
+            raise RuntimeFailure(node, f"w_zero_point has {np.size(w_zero_point)} values; "
+                                       f"expected 1 or one per output channel ({m})")
         ws = np.asarray(w_scale).reshape(-1)
         if ws.size not in (1, m):
             raise RuntimeFailure(node, f"w_scale has {ws.size} values; expected 1 or one per "
                                        f"output channel ({m})")
+        if B is not None and np.size(B) != m:
+            raise RuntimeFailure(node, f"bias B has {np.size(B)} values; expected {m}")
+        out = np.asarray(y_zero_point).dtype if y_zero_point is not None else x.dtype
+        if y_zero_point is None or np.size(y_zero_point) == 1:
+            mult = np.asarray(x_scale).reshape(()) * ws / np.asarray(y_scale).reshape(())
+            y = self._fast(x, x_zero_point, w, w_zero_point, B, mult, y_zero_point, out)
+            if y is not None:
+                return y
+        xf = x.astype(np.float64)
+        if x_zero_point is not None:
+            xf -= float(np.asarray(x_zero_point).reshape(-1)[0])
+        wf = w.astype(np.float64)
+        per_m = (-1,) + (1,) * (w.ndim - 1)
+        if w_zero_point is not None:
+            wf -= np.asarray(w_zero_point, np.float64).reshape(-1).reshape(per_m)
         # exact: every partial sum of (u)int8 products is an integer far below 2**53
         acc = np.rint(conv_nd(W.pad_spatial(xf, win.begin, win.end), wf, win, self.group))
         acc = acc.astype(np.int64).astype(np.int32)  # (N, M, O...)
         if B is not None:
-            b = np.asarray(B)
-            if b.size != m:
-                raise RuntimeFailure(node, f"bias B has {b.size} values; expected {m}")
-            acc = acc + b.astype(np.int32).reshape((1, m) + (1,) * (acc.ndim - 2))
+            acc = acc + np.asarray(B).astype(np.int32).reshape((1, m) + (1,) * (acc.ndim - 2))
         ws = ws.reshape(()) if ws.size == 1 else ws.reshape((1, m) + (1,) * (acc.ndim - 2))
         multiplier = np.asarray(x_scale).reshape(()) * ws / np.asarray(y_scale).reshape(())
-        out = np.asarray(y_zero_point).dtype if y_zero_point is not None else x.dtype
         return Q.requantize(acc, multiplier, y_zero_point, out)

@@ -19,6 +19,7 @@ from ..errors import ModelError, RuntimeFailure
 from ..registry import Op, op
 from . import quant_common as Q
 
+_BYTES = (np.dtype(np.uint8), np.dtype(np.int8))
 _ALL_TARGETS = Q.INT_TARGETS + Q.FLOAT8_TARGETS + Q.SMALL_FLOAT_TARGETS
 
 
@@ -87,6 +88,17 @@ class QuantizeLinear(Op):
         dtype = self.target(None if y_zero_point is None else y_zero_point.dtype)
         Q.check_scale(node, y_scale, "y_scale")
         x = np.asarray(x)
+        if (x.dtype == np.float32 and dtype in _BYTES and np.size(y_scale) == 1
+                and np.asarray(y_scale).dtype == np.float32 and self.precision is None
+                and (y_zero_point is None or np.size(y_zero_point) == 1) and not self.block_size):
+            # per tensor, float32 -> (u)int8, the common case: the same steps in float32 (the
+            # quotient is float32 either way; rint and + zp are exact below 2**24, and beyond
+            # that both round trips saturate)
+            lo, hi = dtypes.int_range(dtype)
+            q = np.rint(x / np.asarray(y_scale).reshape(()))
+            if y_zero_point is not None:
+                q += np.float32(np.asarray(y_zero_point).reshape(()))
+            return np.clip(q, lo, hi, out=q).astype(dtype)
         scale = Q.layout(node, y_scale, x.shape, self.axis, self.block_size, "y_scale")
         zp = None if y_zero_point is None else Q.layout(node, y_zero_point, x.shape, self.axis,
                                                           self.block_size, "y_zero_point")
@@ -125,6 +137,13 @@ class DequantizeLinear(Op):
         node = self.node
         x = np.asarray(x)
         x_scale = np.asarray(x_scale)
+        if (x.dtype in _BYTES and x_scale.size == 1 and x_scale.dtype == np.float32
+                and x.size > 256 and self.output_dtype is None and not self.block_size
+                and (x_zero_point is None or (np.size(x_zero_point) == 1
+                                              and np.asarray(x_zero_point).dtype == x.dtype))):
+            # per tensor (u)int8: the formula below on all 256 byte values, then a lookup
+            t = self.run(np.arange(256, dtype=np.uint8).view(x.dtype), x_scale, x_zero_point)
+            return t[x.view(np.uint8)]
         scale = Q.layout(node, x_scale, x.shape, self.axis, self.block_size, "x_scale")
         is_f8 = x.dtype in Q.FLOAT8_TARGETS
         dx = Q.as_float(x)
