@@ -151,7 +151,8 @@ class InferenceSession:
             from .passes import optimize
 
             _check_as_written(model.graph)  # report cycles etc. before passes prune dead nodes
-            model = optimize(model, level)
+            qdq = self._options.config.get("tinyinfer.qdq", "integer")  # passes/fuse_qdq.py
+            model = optimize(model, level, qdq=qdq)
         self.optimized_model = model
         self._ctx = BuildContext(dict(model.opset_import), self._options, model.path)
         self._plan = Plan(model.graph, self._ctx)

@@ -52,12 +52,17 @@ def extended_passes() -> List[Callable]:
             fuse_channel_shuffle, fuse_conv_activation, _on_graph(prune)]
 
 
-def optimize(model: ir.Model, level: int = 99) -> ir.Model:
-    """The model after the passes of `level` (0: unchanged)."""
+def optimize(model: ir.Model, level: int = 99, qdq: str = "integer") -> ir.Model:
+    """The model after the passes of `level` (0: unchanged). qdq="integer" (any level > 0) runs
+    DequantizeLinear -> op -> QuantizeLinear as QLinear integer ops (fuse_qdq.py); "float" keeps
+    the float reference the QDQ graph spells."""
     level = int(level)
     if level <= 0:
         return model
     passes = basic_passes() + (extended_passes() if level >= 2 else [])
+    if qdq != "float":  # before constant folding turns DQ(weight) into a float weight
+        from .fuse_qdq import fuse_qdq
+        passes.insert(1, fuse_qdq)
     for p in passes:
         model = p(model)
     return with_domain(model, model.graph)
