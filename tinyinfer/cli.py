@@ -3,6 +3,7 @@
     tinyinfer demo                       the bundled default: read images, print what models see
     tinyinfer info MODEL                 inputs, outputs, opsets, op histogram, parameters
     tinyinfer run MODEL [--input x=a.npy] [--shape x=1x3x48x192] [--seed 0] [--out out.npz]
+    tinyinfer run MODEL --audit-int8     saturation and int32 headroom per integer node (audit.py)
     tinyinfer info MODEL --memory [--shape x=1x3x48x192]     predicted peak of live tensor bytes
     tinyinfer bench MODEL [--shape ..] [--threads N] [--compare onnxruntime|reference] [--runs N]
     tinyinfer profile MODEL [--shape ..] [--runs N]          per-node and per-op-type times, FLOPs
@@ -82,9 +83,9 @@ def cmd_profile(args) -> int:
 
 def cmd_run(args) -> int:
     from . import feeds as fd
-    from .session import InferenceSession
+    from .session import InferenceSession, SessionOptions
 
-    sess = InferenceSession(args.model)
+    sess = InferenceSession(args.model, SessionOptions(enable_int8_audit=args.audit_int8))
     given = fd.load_feeds(args.input, sess)
     shapes = {k: fd.parse_shape(v) for k, v in fd.parse_assignments(args.shape, "--shape").items()}
     names = [a.name for a in sess.get_inputs()]
@@ -109,6 +110,9 @@ def cmd_run(args) -> int:
         shape = list(y.shape) if hasattr(y, "shape") else type(y).__name__
         print(f"output {arg.name}: {getattr(y, 'dtype', '')} {shape}  {stats}".rstrip())
     print(f"time   {dt * 1e3:.1f} ms (one run, including first-call overheads)")
+    if args.audit_int8:  # audit.py: saturation and int32 headroom per integer node
+        print()
+        print(sess.int8_audit().format())
     if args.out:
         np.savez(args.out, **{a.name: y for a, y in zip(sess.get_outputs(), outs)
                              if isinstance(y, np.ndarray)})
@@ -160,6 +164,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="shape of a random input whose declared shape has symbolic dims")
     s.add_argument("--seed", type=int, default=0, help="seed for random inputs (default 0)")
     s.add_argument("--out", help="save outputs to this .npz")
+    s.add_argument("--audit-int8", action="store_true",
+                   help="per integer node: saturated outputs and int32 accumulator headroom; "
+                        "flags nodes at risk (slow: recomputes each accumulation)")
     s.set_defaults(func=cmd_run)
 
     s = sub.add_parser("bench", help="time a model (median, min, p90, IQR), optionally against "

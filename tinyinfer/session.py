@@ -61,6 +61,7 @@ class SessionOptions:
     max_subgraph_depth: Optional[int] = None
     max_protobuf_nesting: Optional[int] = None
     max_nodes: Optional[int] = None
+    enable_int8_audit: bool = False  # audit.py; also config "tinyinfer.int8_audit"="1"
 
     def add_session_config_entry(self, key: str, value: str) -> None:
         self.config[key] = value
@@ -163,6 +164,8 @@ class InferenceSession:
         self.threads = set_threads(self._options.intra_op_num_threads)  # per process, see threads.py
         opts = self._options
         self._profiler = Profiler(opts.profile_file_prefix) if opts.enable_profiling else None
+        from . import audit
+        self._audit = audit.Int8Audit() if audit.enabled(opts) else None
 
     # -- description --------------------------------------------------------------------------
     def get_inputs(self) -> List[NodeArg]:
@@ -201,16 +204,29 @@ class InferenceSession:
             from .verify.capture import run_captured
             return run_captured(self, output_names, all_names, feeds, capture, until)
         with budgets.running(self._budgets, run_options):  # bytes, live bytes, deadline
-            if self._profiler is None:
+            if self._profiler is None and self._audit is None:
                 results = self._plan.run(feeds)
             else:
                 t0 = time.perf_counter()
-                results = self._plan.run(feeds, timer=self._profiler.record)
-                self._profiler.record_run(t0, time.perf_counter())
+                results = self._plan.run(feeds, timer=self._step_hook)
+                if self._profiler is not None:
+                    self._profiler.record_run(t0, time.perf_counter())
         if not output_names:
             return results
         by_name = dict(zip(all_names, results))
         return [by_name[n] for n in output_names]
+
+    def _step_hook(self, *step_args) -> None:
+        """Plan.run's per-step `timer`: profiling and/or the int8 audit."""
+        if self._profiler is not None:
+            self._profiler.record(*step_args)
+        if self._audit is not None:
+            self._audit.record(*step_args)
+
+    def int8_audit(self):
+        """The int8 audit so far (audit.Int8Audit: .rows(), .at_risk(), .format()), or None
+        unless SessionOptions.enable_int8_audit / config "tinyinfer.int8_audit" was set."""
+        return self._audit
 
     def end_profiling(self) -> str:
         """Stop profiling and write the Chrome trace; returns its file name ('' if it was off)."""
