@@ -179,7 +179,8 @@ class DynamicQuantizeLinear(Op):
             raise RuntimeFailure(self.node, "x holds NaN or Inf; no scale can be chosen")
         hi = np.float32(max(0.0, float(x.max(initial=0.0))))
         lo = np.float32(min(0.0, float(x.min(initial=0.0))))
-        scale = np.float32(1.0 if hi == lo else hi - lo) / np.float32(255)
+        # an all-zero x gets scale 1 (onnxruntime's GetQuantizationParameter), not 1/255
+        scale = np.float32(1.0) if hi == lo else np.float32(hi - lo) / np.float32(255)
         zp = np.rint(np.clip(np.float32(0) - lo / scale, 0, 255))
         y = Q.saturate_round(np.rint(x / scale).astype(np.float64) + zp, np.uint8)
         return y, np.array(scale, np.float32), np.array(zp, np.uint8)
