@@ -12,7 +12,7 @@ prefix_beam    CTC prefix beam search: paths that collapse to the same prefix ar
                  lexicon   the whole text must be one of these strings (trie over prefixes)
                  regex     the final text must match (re.fullmatch) — applied to the n best
 Character lists follow PP-OCR: the model's `character` metadata (one per line), then blank is
-put first and a space last.
+put first and a space last. Taught in notebooks/06.
 """
 from __future__ import annotations
 

@@ -13,7 +13,7 @@
     ->   Y: (seq, dirs, batch, hidden), Y_h and Y_c: (dirs, batch, hidden)
 
 clip bounds every gate pre-activation (the arguments of f and g above) to [-clip, clip].
-Layouts, directions, sequence_lens and activation lists: see _recurrent.py.
+Layouts, directions, sequence_lens and activation lists: see _recurrent.py. Taught in notebooks/06.
 """
 from __future__ import annotations
 
