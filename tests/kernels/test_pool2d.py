@@ -63,3 +63,16 @@ def test_maxpool_nan_and_read_only(monkeypatch):
     y, ref = both(monkeypatch, MaxPool, x, kernel_shape=[2, 2], strides=[1, 1])
     np.testing.assert_array_equal(y, ref)  # NaN positions agree too (assert_array_equal: NaN == NaN)
     assert np.isnan(y[0, 0, 0, 0])
+
+
+@needs_numba
+@pytest.mark.parametrize("stride", [1, 2, 3])
+def test_maxpool_nan_every_stride(monkeypatch, stride):
+    """The select-based max loops (stride 1, 2 and general) keep NaN as np.maximum does."""
+    x = np.random.default_rng(stride).standard_normal((1, 2, 9, 17)).astype(np.float32)
+    x[0, 0, 2, ::4] = np.nan
+    x[0, 1, :, 5] = -np.inf
+    y, ref = both(monkeypatch, MaxPool, x, kernel_shape=[3, 3], strides=[stride, stride],
+                  pads=[1, 1, 1, 1])
+    np.testing.assert_array_equal(y, ref)
+    assert np.isnan(y).any()

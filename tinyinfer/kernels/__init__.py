@@ -40,10 +40,14 @@ _MODULES = {
     "dwconv2d_f32": "conv2d_f32",
     "conv2d_f32": "conv2d_f32",
     "pool2d_f32": "pool2d_f32",
+    "convtranspose2d_f32": "conv_transpose2d_f32",
+    "resize2d_f32": "resize2d_f32",
     "act_f32": "elementwise_f32",
+    "batchnorm_f32": "elementwise_f32",
     "conv2d_f32_im2col": "conv2d_f32",
     "qgemm_s16": "qgemm_int8",
     "qconv2d": "qgemm_int8",
+    "qbinary": "qbinary_int8",
 }
 
 

@@ -23,31 +23,46 @@ SIGNATURES = {
 
 
 def pool2d_f32_max(x, out, kh_n, kw_n, sh, sw, dh, dw, ph, pw):
+    """Separable: per output row, the max over the KH input rows (contiguous, vectorises), then
+    the max over KW taps of that row. A select, not a branch: v wins if v > r or v is NaN."""
     n_img, c_n, h, wd = x.shape
     oh_n, ow_n = out.shape[2], out.shape[3]
     los = np.empty(kw_n, np.int64)
     his = np.empty(kw_n, np.int64)
     for kw in range(kw_n):
         los[kw], his[kw] = _tap_range(kw * dw - pw, sw, wd, ow_n)
+    tmp = np.empty(wd, np.float32)
     for n in range(n_img):
         for c in range(c_n):
             xc = x[n, c]
             for oh in range(oh_n):
                 row = out[n, c, oh]
                 row[:] = -np.inf
-                for kh in range(kh_n):
+                tmp[:] = -np.inf
+                for kh in range(kh_n):  # tmp[iw] = max over the taps kh inside x
                     ih = oh * sh - ph + kh * dh
                     if ih < 0 or ih >= h:
                         continue
                     xr = xc[ih]
-                    for kw in range(kw_n):
-                        lo = los[kw]
-                        rs = row[lo:his[kw]]
-                        xs = xr[lo * sw + kw * dw - pw:]
+                    for i in range(wd):
+                        v, r = xr[i], tmp[i]
+                        tmp[i] = v if (v > r) | (v != v) else r
+                for kw in range(kw_n):  # row[ow] = max over the taps kw inside x of tmp
+                    lo = los[kw]
+                    rs = row[lo:his[kw]]
+                    xs = tmp[lo * sw + kw * dw - pw:]
+                    if sw == 1:
                         for i in range(rs.shape[0]):
-                            v = xs[i * sw]
-                            if v > rs[i] or v != v:
-                                rs[i] = v
+                            v, r = xs[i], rs[i]
+                            rs[i] = v if (v > r) | (v != v) else r
+                    elif sw == 2:
+                        for i in range(rs.shape[0]):
+                            v, r = xs[2 * i], rs[i]
+                            rs[i] = v if (v > r) | (v != v) else r
+                    else:
+                        for i in range(rs.shape[0]):
+                            v, r = xs[i * sw], rs[i]
+                            rs[i] = v if (v > r) | (v != v) else r
 
 
 def pool2d_f32_avg(x, count, out, kh_n, kw_n, sh, sw, dh, dw, ph, pw):
@@ -75,6 +90,9 @@ def pool2d_f32_avg(x, count, out, kh_n, kw_n, sh, sw, dh, dw, ph, pw):
                         if sw == 1:
                             for i in range(rs.shape[0]):
                                 rs[i] += xs[i]
+                        elif sw == 2:
+                            for i in range(rs.shape[0]):
+                                rs[i] += xs[2 * i]
                         else:
                             for i in range(rs.shape[0]):
                                 rs[i] += xs[i * sw]

@@ -125,6 +125,9 @@ class ConvTranspose(Op):
         cols = np.matmul(wg, xg)  # (N, g, M/g*K, L)
         cols = cols.reshape((n, g * mg) + tuple(kernel) + tuple(grid))
         extent = [(gi - 1) * s + (k - 1) * d + 1 for gi, s, k, d in zip(grid, strides, kernel, dil)]
+        if len(kernel) == 2 and list(strides) == list(kernel) and list(dil) == [1, 1] and all(
+                0 <= bg and bg + o <= e for bg, o, e in zip(begin, out, extent)):
+            return self._tiled(cols, b, kernel, grid, begin, out, ct).astype(x.dtype, copy=False)
         full = W.col2im_add(cols, kernel, strides, dil, grid, extent)
         y = W.crop_or_pad(full, begin, out)
         if b is not None:
@@ -132,3 +135,29 @@ class ConvTranspose(Op):
         else:
             y = np.ascontiguousarray(y)
         return y.astype(x.dtype, copy=False)
+
+    @staticmethod
+    def _tiled(cols, b, kernel, grid, begin, out, ct):
+        """stride == kernel (2-D, no dilation): the taps do not overlap, so the scatter-add is a
+        transpose, with the bias added in the same pass (each output has exactly one term).
+            cols (N, M, kh, kw, H, W) -> y (N, M, H, kh, W, kw) = (N, M, H*kh, W*kw), cropped"""
+        n, m = cols.shape[:2]
+        (kh, kw), (h, wd) = kernel, grid
+        y = np.empty((n, m, h, kh, wd, kw), ct)
+        k = None
+        if ct == np.float32 and (b is None or (b.ndim == 1 and b.shape[0] == m)):
+            from .. import kernels  # noqa: PLC0415 - Numba is imported lazily, inside kernels/
+            k = kernels.get("convtranspose2d_f32_tiles") if kernels.available() else None
+        src = cols.transpose(0, 1, 4, 2, 5, 3)
+        if k is not None:
+            bb = np.zeros(0, np.float32) if b is None else np.array(b, np.float32)  # writeable
+            k(np.ascontiguousarray(cols), bb, y.reshape(n, m, h * kh, wd * kw))
+        elif b is None:
+            np.copyto(y, src)
+            y += ct.type(0)  # -0.0 -> 0.0, as 0 + v in the scatter-add
+        else:
+            np.add(src, b.astype(ct, copy=False).reshape(1, -1, 1, 1, 1, 1), out=y)
+        y = y.reshape(n, m, h * kh, wd * kw)
+        if list(begin) == [0, 0] and list(out) == [h * kh, wd * kw]:
+            return y
+        return np.ascontiguousarray(y[:, :, begin[0]:begin[0] + out[0], begin[1]:begin[1] + out[1]])

@@ -141,6 +141,10 @@ def resize(node, x, roi, scales, sizes, mode, ctm, nearest_mode, a=-0.75, exclud
     tagged = dtypes.is_tagged(x.dtype)
     if not nearest and (tagged or x.dtype.kind not in "fiub"):
         raise RuntimeFailure(node, f"{mode} resize does not support type {dtypes.name(x.dtype)}")
+    if nearest and full_roi is None and x.dtype == np.float32 and x.ndim == 4:
+        y = _nearest_2d_fast(x, axes, out, scale, shape, ctm, nearest_mode)
+        if y is not None:
+            return y
     y = x if nearest else x.astype(np.float64)
     for ax in axes:
         aroi = None if full_roi is None else full_roi[ax]
@@ -190,7 +194,35 @@ def source_coords(ctm, o, s, d, roi):
     return offset + (yv + 0.5) / s - 0.5, None
 
 
+def _nearest_2d_fast(x, axes, out, scale, shape, ctm, nearest_mode):
+    """Nearest resize of the two spatial axes of float32 NCHW by kernels/resize2d_f32.py, with
+    the same source indices as _nearest_axis; None (use the axis loop) when N or C change or
+    kernels are off."""
+    if any(out[i] != shape[i] for i in (0, 1)):
+        return None
+    from .. import kernels  # noqa: PLC0415 - Numba is imported lazily, inside kernels/
+    k = kernels.get("resize2d_f32_nearest") if kernels.available() else None
+    if k is None:
+        return None
+    idx = []
+    for ax in (2, 3):
+        if ax not in axes or (math.isclose(scale[ax], 1.0) and out[ax] == shape[ax]):
+            idx.append(np.arange(shape[ax], dtype=np.int64))  # identity along this axis
+            continue
+        src, _ = source_coords(ctm, out[ax], scale[ax], shape[ax], None)
+        idx.append(_nearest_index(src, nearest_mode, scale[ax], shape[ax]).astype(np.int64))
+    y = np.empty(out, np.float32)
+    xc = np.ascontiguousarray(x)
+    k(xc if xc.flags.writeable else xc.copy(), idx[0], idx[1], y)  # indices within [0, d)
+    return y
+
+
 def _nearest_axis(y, ax, xo, nearest_mode, s, d):
+    return np.take(y, _nearest_index(xo, nearest_mode, s, d), axis=ax)
+
+
+def _nearest_index(xo, nearest_mode, s, d):
+    """Source indices (o,) intp in [0, d) for coordinates xo under nearest_mode."""
     fl = np.floor(xo)
     frac = xo - fl
     if nearest_mode == "round_prefer_floor":
@@ -203,8 +235,7 @@ def _nearest_axis(y, ax, xo, nearest_mode, s, d):
         idx = np.ceil(xo)
     else:  # simple (opset 10, Upsample): floor when upsampling, ceil when downsampling
         idx = np.ceil(xo) if s < 1 else fl
-    idx = np.clip(idx, 0, d - 1).astype(np.intp)
-    return np.take(y, idx, axis=ax)
+    return np.clip(idx, 0, d - 1).astype(np.intp)
 
 
 def _coeffs(mode, ratio, s, a, antialias):
