@@ -24,7 +24,7 @@ with nonpad_kv_seqlen alone, else 0.
 
 qk_matmul_output_mode: 0 = S before softcap, 1 = S after softcap, 2 = S + bias, 3 = P.
 bfloat16 is computed in float32; float16 is computed in float16 unless softmax_precision says
-otherwise, as the spec's reference does.
+otherwise, as the spec's reference does. Taught in notebooks/05.
 """
 from __future__ import annotations
 
