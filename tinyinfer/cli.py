@@ -7,6 +7,7 @@
     tinyinfer info MODEL --memory [--shape x=1x3x48x192]     predicted peak of live tensor bytes
     tinyinfer bench MODEL [--shape ..] [--threads N] [--compare onnxruntime|reference] [--runs N]
     tinyinfer profile MODEL [--shape ..] [--runs N]          per-node and per-op-type times, FLOPs
+    tinyinfer classify IMAGE... --model MODEL|models/<name> [--top K]   top-k labels with scores
     tinyinfer ocr IMAGE... [--det M|none] [--cls M|none] [--rec M] [--json] [--draw OUT.png]
     tinyinfer batch ocr|classify|run MODEL INPUTS... --out R.jsonl [--workers N] [--scheduler A|local]
     tinyinfer dump MODEL --out BUNDLE.npz | verify MODEL --against onnxruntime|reference|BUNDLE.npz
@@ -120,6 +121,12 @@ def cmd_run(args) -> int:
     return 0
 
 
+def cmd_classify(args) -> int:
+    from .classify import run
+
+    return run(args)
+
+
 def cmd_ocr(args) -> int:
     from .ocr.cli import run
 
@@ -191,6 +198,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     from .verify.commands import add_subcommands
     add_subcommands(sub)  # dump, verify, explain: verify/commands.py
+
+    s = sub.add_parser("classify", help="top-k labels of images with a classifier (labels from the "
+                                        "model metadata), e.g. --model models/digits_mobilenet")
+    s.add_argument("images", nargs="+", metavar="IMAGE")
+    s.add_argument("--model", required=True, help="an .onnx file or a models/<name> folder")
+    s.add_argument("--top", type=int, default=3, help="labels to print per image (default 3)")
+    s.set_defaults(func=cmd_classify)
 
     s = sub.add_parser("ocr", help="read the text in images (PP-OCR detection, direction, recognition)")
     from .ocr.cli import add_arguments

@@ -1,8 +1,10 @@
 """`tinyinfer demo`: the bundled default job — read images, run a model, print what it sees.
 
-Today it classifies handwritten digits (PNG files in tinyinfer/data) with the MobileNet-style
-classifier built by models/digits_mobilenet/build.py, with NumPy alone; it reports per-image
-scores and timings. When rapidocr_onnxruntime and Pillow are installed, it also runs the PP-OCR
+It classifies handwritten digits (PNG files in tinyinfer/data) with the MobileNet-style
+classifier built by models/digits_mobilenet/build.py and printed characters with the int8
+ShuffleNet-style classifier (models/chars_shufflenet), then reads digit lines and a page with the
+project's own int8 OCR models (models/crnn_digits, models/db_det; copied by models/demo_data.py),
+with NumPy alone; it reports per-image results and timings. When rapidocr_onnxruntime and Pillow are installed, it also runs the PP-OCR
 text-direction classifier on a rendered text line and its 180° turn: a real third-party model.
 """
 from __future__ import annotations
@@ -48,9 +50,67 @@ def classify_digits(print_fn=print) -> list:
     return results
 
 
+def classify_chars(print_fn=print) -> list:
+    """Printed characters (fonts the model never saw in training) with the project's own int8
+    ShuffleNet-style classifier (models/chars_shufflenet), as `tinyinfer classify` does."""
+    from .classify import Classifier
+    from .vision.image import read_image
+
+    path = os.path.join(DATA, "chars_shufflenet.int8.onnx")
+    images = sorted(glob.glob(os.path.join(DATA, "char_*.png")))
+    if not os.path.isfile(path) or not images:
+        return []
+    t0 = time.perf_counter()
+    clf = Classifier(path)
+    print_fn(f"model   {os.path.basename(path)}  ({os.path.getsize(path) / 1024:.0f} KB, "
+             f"loaded in {(time.perf_counter() - t0) * 1e3:.0f} ms)")
+    results = []
+    for img_path in images:
+        img = read_image(img_path)
+        t0 = time.perf_counter()
+        (label, p), = clf(img, 1)
+        ms = (time.perf_counter() - t0) * 1e3
+        results.append((os.path.basename(img_path), label, p, ms))
+        print_fn(f"  {os.path.basename(img_path):12s} -> '{label}'  (p = {p:.3f})  {ms:6.2f} ms")
+    return results
+
+
+def read_lines(print_fn=print) -> list:
+    """Read bundled digit lines (fonts the model never saw in training) with the project's own
+    int8 CRNN (models/crnn_digits), and a bundled page with its own detector (models/db_det)."""
+    from .ocr.pipeline import OCR
+
+    rec, det = os.path.join(DATA, "crnn_digits.int8.onnx"), os.path.join(DATA, "db_det.int8.onnx")
+    if not os.path.isfile(rec):
+        return []
+    results = []
+    jobs = [("line", rec, None, sorted(glob.glob(os.path.join(DATA, "line_*.png"))))]
+    if os.path.isfile(det):
+        jobs.append(("page", rec, det, sorted(glob.glob(os.path.join(DATA, "page_*.png")))))
+    for kind, rec_path, det_path, images in jobs:
+        if not images:
+            continue
+        t0 = time.perf_counter()
+        ocr = OCR(det=det_path or "none", cls="none", rec=rec_path)
+        load_ms = (time.perf_counter() - t0) * 1e3
+        names = os.path.basename(rec_path) + (f" + {os.path.basename(det_path)}" if det_path else "")
+        print_fn(f"model   {names}  (loaded in {load_ms:.0f} ms)")
+        for img_path in images:
+            t0 = time.perf_counter()
+            res = ocr(img_path)
+            ms = (time.perf_counter() - t0) * 1e3
+            texts = [ln["text"] for ln in res["lines"]]
+            results.append((os.path.basename(img_path), texts, ms))
+            shown = " | ".join(f"'{t}'" for t in texts) or "(nothing read)"
+            print_fn(f"  {os.path.basename(img_path):12s} -> {shown}  {ms:6.1f} ms")
+    return results
+
+
 def run_demo() -> int:
-    print("tinyinfer demo: reading bundled images and classifying them (NumPy only)")
+    print("tinyinfer demo: reading bundled images with the project's own models (NumPy only)")
     classify_digits()
+    classify_chars()
+    read_lines()
     try:
         import rapidocr_onnxruntime  # noqa: F401  (only to locate its model files)
     except ImportError:

@@ -2,6 +2,7 @@
 export to ONNX, write held-out data and sample inputs with golden outputs.
 
     python models/digits_mobilenet/build.py          (needs: pip install torch==2.13.0 scikit-learn onnx)
+    python models/digits_mobilenet/build.py --compress-only    int8 + CARD.md from the fp32 model
 
 Architecture (width multiplier ALPHA scales every channel count):
     x (N, 1, 8, 8) in [0, 1]
@@ -107,7 +108,22 @@ def main():
         golden = model(torch.from_numpy(sample)).numpy()
     np.savez(os.path.join(HERE, "golden.npz"), image=sample, logits=golden)
     print("wrote", path, os.path.getsize(path), "bytes")
+    compress()
     bundle()
+
+
+def compress():
+    """int8 (QOperator: QLinearConv, tinyinfer's integer kernels) calibrated on 128 training-set
+    images, then the model card (accuracy measured with tinyinfer)."""
+    import sys
+
+    sys.path.insert(0, os.path.join(HERE, ".."))
+    import zoo
+
+    xtr = split()[0]
+    zoo.quantize_int8(os.path.join(HERE, "digits_mobilenet.onnx"), os.path.join(HERE, "digits_mobilenet.int8.onnx"),
+                      {"image": xtr[:128]}, format="qoperator")
+    zoo.write_card(zoo.load_card("digits_mobilenet"))
 
 
 def bundle():
@@ -131,4 +147,9 @@ def bundle():
 if __name__ == "__main__":
     import sys
 
-    bundle() if "--bundle-only" in sys.argv else main()
+    if "--bundle-only" in sys.argv:
+        bundle()
+    elif "--compress-only" in sys.argv:      # int8 + card from the committed fp32 model
+        compress()
+    else:
+        main()
