@@ -47,7 +47,6 @@ _MODULES = {
     "conv2d_f32_im2col": "conv2d_f32",
     "qgemm_s16": "qgemm_int8",
     "qconv2d": "qgemm_int8",
-    "qbinary": "qbinary_int8",
 }
 
 

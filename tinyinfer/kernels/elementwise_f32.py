@@ -6,6 +6,10 @@
         ACT_SIGMOID 5: 1 / (1 + exp(-v))                           ACT_LEAKYRELU 6: v if v >= 0 else a0 * v
         ACT_SWISH 7: v * sigmoid(a0 * v)                           ACT_TANH 8: tanh(v)
     act_f32_inplace(x, act, a0, a1)   x = act(x) over a flat float32 array, in place
+    batchnorm_f32_nchw(x, a, c, s, d, act, out)   over (N, C, S), per channel ch:
+        out = act(((x * a[ch] + c[ch]) * s[ch]) + d[ch])   s, d of length 0: that step is absent
+        BatchNormalization's inference form (ops/batch_norm.py computes a, c), and FusedBatchNorm's
+        trailing Mul, Add and Relu, in one pass; each step rounds to float32 as the NumPy ops do
 """
 from __future__ import annotations
 
@@ -19,13 +23,15 @@ import numpy as np
 SIGNATURES = {
     "act_f32_inplace": "void(float32[::1], int64, float32, float32)",
     "act_f32_clip": "void(float32[::1], float32[::1], float32, float32)",
+    "batchnorm_f32_nchw": "void(float32[:, :, ::1], float32[::1], float32[::1], float32[::1], "
+                          "float32[::1], int64, float32[:, :, ::1])",
 }
 
 
 def apply_act(v, act, a0, a1):
     # float32 constants: with a float32 v every step rounds as the NumPy reference's does
-    if act == 1:
-        return v if v > 0 else v * 0
+    if act == 1:  # NaN stays NaN; -inf gives 0 (v * 0 would give NaN), as np.maximum(v, 0)
+        return v if (v > 0) | (v != v) else _ZERO
     if act == 2:
         if v < a0:
             return a0
@@ -67,7 +73,7 @@ def act_row(r, act, a0, a1):
     if act == 1:
         for i in range(n):
             v = r[i]
-            r[i] = v if v > 0 else v * _ZERO
+            r[i] = v if (v > 0) | (v != v) else _ZERO
     elif act == 2:
         for i in range(n):
             v = r[i]
@@ -108,3 +114,30 @@ def act_f32_clip(x, out, lo, hi):
         if v > hi:
             v = hi
         out[i] = v
+
+
+def batchnorm_f32_nchw(x, a, c, s, d, act, out):
+    """a, c: (C,); s, d: (C,) or (0,), as validated by the op (C = x.shape[1]). Multiplies and
+    adds stay separate (no FMA), so the float32 result equals the NumPy steps."""
+    n_img, c_n, s_n = x.shape
+    has_s, has_d = s.shape[0] == c_n, d.shape[0] == c_n
+    for n in range(n_img):
+        for ch in range(c_n):
+            xr = x[n, ch]
+            o = out[n, ch]
+            av, cv = a[ch], c[ch]
+            sv = s[ch] if has_s else _ONE
+            dv = d[ch] if has_d else _ZERO
+            if has_s and has_d:
+                for i in range(s_n):
+                    o[i] = (xr[i] * av + cv) * sv + dv
+            elif has_s:
+                for i in range(s_n):
+                    o[i] = (xr[i] * av + cv) * sv
+            elif has_d:
+                for i in range(s_n):
+                    o[i] = (xr[i] * av + cv) + dv
+            else:
+                for i in range(s_n):
+                    o[i] = xr[i] * av + cv
+            act_row(o, act, _ZERO, _ZERO)

@@ -76,7 +76,88 @@ class BatchNormalization(Op):
             rm = (np.asarray(mean, dtype=ct) * mom + bm * (1 - mom)).astype(mean.dtype)
             rv = (np.asarray(var, dtype=ct) * mom + bv * (1 - mom)).astype(var.dtype)
             return y.astype(x.dtype, copy=False), rm, rv
+        if x.dtype == np.float32 and x.ndim >= 3 and all(
+                getattr(p, "ndim", 0) == 1 and p.shape[0] == x.shape[1] for p in (scale, b, mean, var)):
+            y = self._fast(x, scale, b, mean, var)
+            if y is not None:
+                return y
         m, v = (self._broadcast(p, x).astype(ct, copy=False) for p in (mean, var))
         a = s / np.sqrt(v + ct.type(self.epsilon))
         y = xf * a + (bias - m * a)
         return y.astype(x.dtype, copy=False)
+
+    def _fast(self, x, scale, b, mean, var, mul=None, add=None, act=0):
+        """The inference form via kernels/elementwise_f32.batchnorm_f32_nchw (x float32, the
+        parameters (C,)), with a and c computed as run() does; mul/add (float32, one value per
+        channel) and act (0 or 1 = Relu) are FusedBatchNorm's. None without kernels."""
+        from .. import kernels  # noqa: PLC0415 - Numba is imported lazily, inside kernels/
+        k = kernels.get("batchnorm_f32_nchw") if kernels.available() else None
+        if k is None:
+            return None
+        f32 = np.float32
+        s, bias, m, v = (np.asarray(p).astype(f32, copy=False) for p in (scale, b, mean, var))
+        a = s / np.sqrt(v + f32(self.epsilon))
+        c = bias - m * a
+        n, ch = x.shape[0], x.shape[1]
+        x3 = np.ascontiguousarray(x).reshape(n, ch, int(np.prod(x.shape[2:])))  # (N, C, D1*..*Dn)
+        if not x3.flags.writeable:
+            x3 = x3.copy()
+        out = np.empty(x3.shape, f32)
+        extra = [_NONE if p is None else np.ascontiguousarray(p, f32).reshape(-1) for p in (mul, add)]
+        k(x3, np.ascontiguousarray(a), np.ascontiguousarray(c), extra[0], extra[1], act, out)
+        return out.reshape(x.shape)
+
+
+_NONE = np.zeros(0, np.float32)
+
+
+def per_channel(p, x) -> bool:
+    """p is a float32 array holding one value per channel of x that broadcasts along axis 1:
+    shape (C, 1, .., 1) or (1, C, 1, .., 1), at most x.ndim axes."""
+    if not isinstance(p, np.ndarray) or p.dtype != np.float32 or p.ndim > x.ndim:
+        return False
+    shape = list(p.shape)
+    while shape and shape[0] == 1 and len(shape) > x.ndim - 1:
+        shape.pop(0)
+    return len(shape) == x.ndim - 1 and shape[0] == x.shape[1] and all(d == 1 for d in shape[1:])
+
+
+@op("FusedBatchNorm", domain="ai.tinyinfer")
+class FusedBatchNorm(BatchNormalization):
+    """FusedBatchNorm — BatchNormalization (inference form) with its trailing per-channel Mul,
+    Add and Relu (domain ai.tinyinfer; passes/fuse_batch_norm_activation.py creates it from
+    graphs whose parameters are run-time inputs, e.g. Caffe2's BN + scale layers):
+
+        y = act((BatchNormalization(x, scale, B, mean, var) * mul) + add)
+        mul, add: optional (empty name = absent)   activation: "" | "Relu"
+    The reference runs the same reference ops in the same order, so results are bit-identical
+    to the unfused graph; the kernel does the same float32 steps in one pass.
+    """
+
+    def __init__(self, node, *, epsilon=1e-5, activation=""):
+        super().__init__(node, epsilon=epsilon)
+        act = activation.decode() if isinstance(activation, bytes) else str(activation)
+        if act not in ("", "Relu"):
+            raise ModelError(node, f"activation={act!r} must be empty or Relu")
+        self.activation = act
+
+    def prepare(self, x, scale, b, mean, var, mul=None, add=None):
+        super().prepare(x, scale, b, mean, var)
+
+    def run(self, x, scale, b, mean, var, mul=None, add=None):
+        from ..kernels import impl_choice  # noqa: PLC0415 - stdlib/NumPy only at import time
+        if (impl_choice() != "reference" and isinstance(x, np.ndarray) and x.dtype == np.float32
+                and x.ndim >= 3 and all(getattr(p, "ndim", 0) == 1 and p.shape[0] == x.shape[1]
+                                        for p in (scale, b, mean, var))
+                and all(p is None or per_channel(p, x) for p in (mul, add))):
+            y = self._fast(x, scale, b, mean, var, mul, add, 1 if self.activation else 0)
+            if y is not None:
+                return y
+        from .activations import Relu  # noqa: PLC0415
+        from .arithmetic import Add, Mul  # noqa: PLC0415
+        y = BatchNormalization.run(self, x, scale, b, mean, var)
+        if mul is not None:
+            y = Mul(y, mul)
+        if add is not None:
+            y = Add(y, add)
+        return Relu(y) if self.activation else y

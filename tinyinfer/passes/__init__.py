@@ -5,7 +5,8 @@
         1        basic: Constant nodes -> initializers, Identity/Dropout removal, constant
                  folding, BatchNormalization and constant Mul/Add folded into Conv/Gemm weights
         2, 99    extended/all: also pattern recognition (HardSigmoid, HardSwish, Swish, Gelu,
-                 LayerNormalization, ChannelShuffle) and activation/Add fusion into FusedConv
+                 LayerNormalization, ChannelShuffle) and activation/Add fusion into FusedConv,
+                 run-time BatchNormalization + Mul/Add/Relu into FusedBatchNorm
 
 Every pass keeps graph input and output names and changes results only within float rounding
 (tests/passes/ runs each graph before and after). Nodes the passes create that are newer than
@@ -40,6 +41,7 @@ def basic_passes() -> List[Callable]:
 
 
 def extended_passes() -> List[Callable]:
+    from .fuse_batch_norm_activation import fuse_batch_norm_activation
     from .fuse_channel_shuffle import fuse_channel_shuffle
     from .fuse_conv_activation import fuse_conv_activation
     from .fuse_gelu import fuse_gelu
@@ -49,7 +51,8 @@ def extended_passes() -> List[Callable]:
     from .fuse_swish import fuse_swish
 
     return [fuse_hard_sigmoid, fuse_hard_swish, fuse_swish, fuse_gelu, fuse_layer_norm,
-            fuse_channel_shuffle, fuse_conv_activation, _on_graph(prune)]
+            fuse_channel_shuffle, fuse_conv_activation, fuse_batch_norm_activation,
+            _on_graph(prune)]
 
 
 def optimize(model: ir.Model, level: int = 99, qdq: str = "integer") -> ir.Model:
