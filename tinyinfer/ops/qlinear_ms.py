@@ -83,17 +83,45 @@ class _QBinary(Op):
                 _zp(C_zero_point), A.dtype)
         if max(A.size, B.size) < self.TABLE_MIN:
             return self._direct(A, B, *args)
+        if A.size == 1 or B.size == 1:  # one operand is a scalar: a 256-entry table of the other
+            return self._unary(A, B, key, args)
         table = self.__dict__.get("_table")
         if table is None or table[0] != key:
             ga = np.arange(*_span(A.dtype)).astype(A.dtype).reshape(-1, 1)
             gb = np.arange(*_span(B.dtype)).astype(B.dtype).reshape(1, -1)
             table = self._table = (key, self._direct(ga, gb, *args).reshape(-1))
-        return table[1][(_index(A) << 8) | _index(B)]  # (broadcast)
+        # index = (byte(A) << 8 | byte(B)) ^ sign flips, built in place: (broadcast shape) uint16
+        idx = np.empty(np.broadcast_shapes(A.shape, B.shape), np.uint16)
+        np.left_shift(A.view(np.uint8), 8, out=idx, dtype=np.uint16)
+        np.bitwise_or(idx, B.view(np.uint8), out=idx)
+        flip = (0x8000 if A.dtype == np.int8 else 0) | (0x80 if B.dtype == np.int8 else 0)
+        if flip:  # int8 bytes 0x80..0x7f -> table rows 0..255 (value - min of the type)
+            np.bitwise_xor(idx, np.uint16(flip), out=idx)
+        return np.take(table[1], idx)
+
+    def _unary(self, A, B, key, args):
+        """y = t[byte(X)] for the non-scalar operand X; t is the reference formula on all 256
+        bytes of X's type against the scalar, cached per (parameters, scalar)."""
+        scalar_b = B.size == 1
+        x, c = (A, B) if scalar_b else (B, A)
+        k = key + (scalar_b, int(c.reshape(-1)[0]), c.dtype.str, x.shape, c.shape)
+        t = self.__dict__.get("_table1")
+        if t is None or t[0] != k:
+            grid = np.arange(256, dtype=np.uint8).view(x.dtype)  # every byte, in byte order
+            y = self._direct(grid, c.reshape(()), *args) if scalar_b else \
+                self._direct(c.reshape(()), grid, *args)
+            t = self._table1 = (k, y)
+        y = np.take(t[1], x.view(np.uint8))
+        shape = np.broadcast_shapes(A.shape, B.shape)
+        return y if y.shape == shape else np.broadcast_to(y, shape).copy()
 
     def _direct(self, A, B, sa, za, sb, zb, sc, zc, dtype):
         fa = (A.astype(np.int32) - za).astype(F32)
         fb = (B.astype(np.int32) - zb).astype(F32)
-        return _sat(np.rint(self.value(fa, fb, sa, sb, sc)).astype(np.int64) + zc, dtype)
+        lo, hi = _span(dtype)
+        # clamp in float before the int cast (as MLAS does): |v| >= 2**63 or inf saturates
+        v = np.clip(np.rint(self.value(fa, fb, sa, sb, sc)), lo - zc, hi - 1 - zc)
+        return _sat(v.astype(np.int64) + zc, dtype)
 
 
 def _span(dtype):
