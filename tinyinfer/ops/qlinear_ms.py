@@ -43,13 +43,24 @@ def _sat(r, dtype):
 
 
 def quantize_f32(y, scale, zp, dtype):
-    """MlasQuantizeLinear: sat(rint(y / scale) + zp), in float32."""
-    q = np.rint(np.asarray(y, F32) / F32(scale)).astype(np.int64)
-    return _sat(q + zp, dtype)
+    """MlasQuantizeLinear: sat(rint(y / scale) + zp), in float32, clamped in float before the
+    integer cast as MLAS does (so +-inf saturate; NaN becomes the zero point)."""
+    lo, hi = dtypes.int_range(dtype)
+    q = np.divide(np.asarray(y, F32), F32(scale))
+    np.rint(q, out=q)
+    np.clip(q, F32(lo - zp), F32(hi - zp), out=q)
+    q = np.nan_to_num(q, copy=False, nan=0.0).astype(np.int32)
+    q += np.int32(zp)
+    return q.astype(dtype)
 
 
 def dequantize_f32(x, scale, zp):
-    return (np.asarray(x).astype(np.int32) - zp).astype(F32) * F32(scale)
+    """(x - zp) * scale in float32; (u)int8 through a 256-entry table of that formula."""
+    x = np.asarray(x)
+    if x.dtype in (np.dtype(np.uint8), np.dtype(np.int8)) and x.size > 256:
+        grid = np.arange(256, dtype=np.uint8).view(x.dtype)
+        return np.take(dequantize_f32(grid, scale, zp), x.view(np.uint8))
+    return (x.astype(np.int32) - zp).astype(F32) * F32(scale)
 
 
 def _table(dtype, xs, xz, ys, yz, fn):
@@ -230,8 +241,10 @@ class QLinearSoftmax(Op):
 
     @staticmethod
     def _softmax(x, axis):
-        e = np.exp(x - x.max(axis=axis, keepdims=True))
-        return (e / e.sum(axis=axis, keepdims=True)).astype(F32)
+        e = np.subtract(x, x.max(axis=axis, keepdims=True), dtype=F32)  # (new float32 array)
+        np.exp(e, out=e)
+        e /= e.sum(axis=axis, keepdims=True)
+        return e
 
 
 @op("QLinearConcat", since=1, domain=MS)

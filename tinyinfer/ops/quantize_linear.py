@@ -95,7 +95,8 @@ class QuantizeLinear(Op):
             # quotient is float32 either way; rint and + zp are exact below 2**24, and beyond
             # that both round trips saturate)
             lo, hi = dtypes.int_range(dtype)
-            q = np.rint(x / np.asarray(y_scale).reshape(()))
+            q = np.divide(x, np.asarray(y_scale).reshape(()))  # (new float32 array)
+            np.rint(q, out=q)
             if y_zero_point is not None:
                 q += np.float32(np.asarray(y_zero_point).reshape(()))
             return np.clip(q, lo, hi, out=q).astype(dtype)
@@ -143,7 +144,7 @@ class DequantizeLinear(Op):
                                               and np.asarray(x_zero_point).dtype == x.dtype))):
             # per tensor (u)int8: the formula below on all 256 byte values, then a lookup
             t = self.run(np.arange(256, dtype=np.uint8).view(x.dtype), x_scale, x_zero_point)
-            return t[x.view(np.uint8)]
+            return np.take(t, x.view(np.uint8))
         scale = Q.layout(node, x_scale, x.shape, self.axis, self.block_size, "x_scale")
         is_f8 = x.dtype in Q.FLOAT8_TARGETS
         dx = Q.as_float(x)
