@@ -3,6 +3,8 @@
     dwconv2d_f32_nchw   depthwise (C/group = 1, channel multiplier M/C), direct loops:
         out[n, m, oh, ow] = b[m] + sum_{kh,kw} w[m, kh, kw] * x[n, m // mult, ih, iw]
         ih = oh * sh - ph + kh * dh,  iw = ow * sw - pw + kw * dw   (taps outside x are zero)
+        3 taps wide, stride 1, pad 1, OW = W (the common 3x3 "same" case): one pass per input row
+        adding the three taps per output in kw order, so the sums equal the general loop's
     conv2d_f32_im2col   the columns of rows [oh0, oh1) for one image, for a BLAS GEMM:
         cols[(c * KH + kh) * KW + kw, (oh - oh0) * OW + ow] = x[c, ih, iw]   (zero outside x)
     conv2d_f32_epilogue  y = act(y + b[m]) in place, over (N, M, S)
@@ -50,6 +52,7 @@ def dwconv2d_f32_nchw(x, w, b, out, sh, sw, dh, dw, ph, pw, mult, act, a0, a1):
     his = np.empty(kw_n, np.int64)
     for kw in range(kw_n):
         los[kw], his[kw] = _tap_range(kw * dw - pw, sw, wd, ow_n)
+    same3 = kw_n == 3 and sw == 1 and dw == 1 and pw == 1 and ow_n == wd
     for n in range(n_img):
         for m in range(m_out):
             xc = x[n, m // mult]
@@ -63,6 +66,24 @@ def dwconv2d_f32_nchw(x, w, b, out, sh, sw, dh, dw, ph, pw, mult, act, a0, a1):
                     if ih < 0 or ih >= h:
                         continue
                     xr = xc[ih]
+                    if same3:  # 3 taps, stride 1, pad 1, OW = W: one pass, taps in kw order
+                        w0, w1, w2 = w[m, kh, 0], w[m, kh, 1], w[m, kh, 2]
+                        v = row[0] + w1 * xr[0]
+                        if wd > 1:
+                            v += w2 * xr[1]
+                        row[0] = v
+                        for i in range(1, wd - 1):
+                            v = row[i]
+                            v += w0 * xr[i - 1]
+                            v += w1 * xr[i]
+                            v += w2 * xr[i + 1]
+                            row[i] = v
+                        if wd > 1:
+                            v = row[wd - 1]
+                            v += w0 * xr[wd - 2]
+                            v += w1 * xr[wd - 1]
+                            row[wd - 1] = v
+                        continue
                     for kw in range(kw_n):
                         wv = w[m, kh, kw]
                         off = kw * dw - pw
