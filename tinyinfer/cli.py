@@ -1,6 +1,7 @@
 """The `tinyinfer` command (also `python -m tinyinfer`).
 
     tinyinfer demo                       the bundled default: read images, print what models see
+    tinyinfer doctor [--json]            platform, versions, kernels, cache, BLAS, CPU, memory, fixes
     tinyinfer info MODEL                 inputs, outputs, opsets, op histogram, parameters
     tinyinfer run MODEL [--input x=a.npy] [--shape x=1x3x48x192] [--seed 0] [--out out.npz]
     tinyinfer run MODEL --audit-int8     saturation and int32 headroom per integer node (audit.py)
@@ -145,6 +146,12 @@ def cmd_demo(args) -> int:
     return run_demo()
 
 
+def cmd_doctor(args) -> int:
+    from .doctor import main as doctor
+
+    return doctor(["--json"] if args.json else [])
+
+
 def build_parser() -> argparse.ArgumentParser:
     from . import __version__
 
@@ -154,6 +161,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("demo", help="run the bundled demo: read images and print what the models see")
     s.set_defaults(func=cmd_demo)
+
+    s = sub.add_parser("doctor", help="what this machine gives tinyinfer (versions, kernels, cache, "
+                                      "BLAS, CPU features, memory) and warnings with fixes")
+    s.add_argument("--json", action="store_true", help="the same facts as JSON")
+    s.set_defaults(func=cmd_doctor)
 
     s = sub.add_parser("info", help="describe a model: I/O, opsets, ops, parameters")
     s.add_argument("model")

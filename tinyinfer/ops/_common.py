@@ -4,6 +4,8 @@ Keep this file to helpers that several op files need; one idea each, each with a
 """
 from __future__ import annotations
 
+import struct
+import sys
 from typing import Iterable, List, Optional
 
 import numpy as np
@@ -80,6 +82,10 @@ def check_output_size(shape, node, what: str = "output", itemsize: int = 1) -> N
     if n > MAX_ELEMENTS:
         raise TensorSizeLimitError(node, f"the {what} would have {n} elements (shape {list(shape)}), "
                                          f"more than the limit of 2**31")
+    if n * itemsize > sys.maxsize:  # 32-bit: NumPy cannot address 2**31 bytes in one array
+        raise TensorSizeLimitError(node, f"the {what} would need {n * itemsize:,} bytes (shape "
+                                         f"{list(shape)}), more than this {8 * struct.calcsize('P')}"
+                                         f"-bit platform can address in one array")
     limit = budgets.max_tensor_bytes()
     if n * itemsize > limit:
         raise TensorSizeLimitError(node, f"the {what} would need {n * itemsize:,} bytes (shape "

@@ -68,7 +68,7 @@ class ConstantOfShape(Op):
 
     def run(self, shape):
         dims = as_int_list(shape)
-        check_output_size(dims, self.node)
+        check_output_size(dims, self.node, itemsize=self.fill.dtype.itemsize)
         return np.full(dims, self.fill[0], dtype=self.fill.dtype)
 
 
@@ -99,8 +99,8 @@ class Range(Op):
         if d == 0:
             raise RuntimeFailure(self.node, "delta must not be zero")
         n = max(int(math.ceil((float(l) - float(s)) / float(d))), 0)
-        check_output_size([n], self.node)
         dt = np.asarray(start).dtype
+        check_output_size([n], self.node, itemsize=8 if dt.kind in "iu" else dt.itemsize)  # int64 arange
         # y[i] = start + i * delta, accumulated in the input type as the spec's loop does
         if dt.kind in "iu":
             return (int(s) + np.arange(n, dtype=np.int64) * int(d)).astype(dt)
