@@ -134,10 +134,11 @@ def fuse_qdq(model: ir.Model) -> ir.Model:
                           node.name + "_quant", MS)
         put[id(node)] = new
         drop.append(q)
+    from .fuse_qlut import fuse_qlut  # byte-wise chains -> one table lookup
     if not put:
-        return model
+        return fuse_qlut(model)
     graph = prune(rebuild(g, drop=drop, put=put, new_inits=new_inits))
     opsets = dict(model.opset_import)
     if any(n.domain == MS for n in graph.nodes):
         opsets.setdefault(MS, 1)
-    return replace(model, graph=graph, opset_import=opsets)
+    return fuse_qlut(replace(model, graph=graph, opset_import=opsets))

@@ -1,0 +1,62 @@
+"""passes/fuse_qlut.py: byte-wise chains (QLinearAdd/Mul with a scalar or the same tensor,
+QLinearSigmoid/LeakyRelu, DequantizeLinear) become one QLinearLookup, with identical results."""
+import numpy as np
+import pytest
+
+from ._ort import helper, numpy_helper, ort  # noqa: F401
+
+import tinyinfer  # noqa: E402
+from tinyinfer.onnx import load_model  # noqa: E402
+from tinyinfer.passes import optimize  # noqa: E402
+
+from onnx import TensorProto  # noqa: E402
+
+MS = "com.microsoft"
+
+
+def _hardswish_model(dt, seed):
+    """QOperator HardSwish as quantize_static writes it, plus a Sigmoid branch and a DQ tail."""
+    rng = np.random.default_rng(seed)
+    z = (lambda v: np.asarray(v, dt))
+    zp = 0 if dt is np.int8 else 128
+    c = {"s1": np.float32(0.05), "z1": z(zp + 3), "three": z(rng.integers(40, 90)),
+         "s3": np.float32(0.06), "z3": z(zp - 5), "s2": np.float32(0.04), "z2": z(zp),
+         "s4": np.float32(0.03), "z4": z(zp + 1), "sixth": z(rng.integers(20, 60)),
+         "s6": np.float32(0.005), "s5": np.float32(0.02), "z5": z(zp - 2)}
+    n = [helper.make_node("QuantizeLinear", ["x", "s1", "z1"], ["q"]),
+         helper.make_node("QLinearAdd", ["q", "s1", "z1", "three", "s3", "z3", "s2", "z2"], ["a"],
+                          domain=MS),
+         helper.make_node("QLinearMul", ["q", "s1", "z1", "a", "s2", "z2", "s4", "z4"], ["m"],
+                          domain=MS),
+         helper.make_node("QLinearMul", ["m", "s4", "z4", "sixth", "s6", "z2", "s5", "z5"], ["h"],
+                          domain=MS),
+         helper.make_node("QLinearSigmoid", ["h", "s5", "z5", "s2", "z2"], ["g"], domain=MS),
+         helper.make_node("DequantizeLinear", ["h", "s5", "z5"], ["y"]),
+         helper.make_node("DequantizeLinear", ["g", "s2", "z2"], ["y2"])]
+    g = helper.make_graph(n, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT,
+                                                                 [2, 3, 40, 50])],
+                          [helper.make_tensor_value_info(k, TensorProto.FLOAT, None)
+                           for k in ("y", "y2")],
+                          [numpy_helper.from_array(np.asarray(v), k) for k, v in c.items()])
+    return helper.make_model(g, opset_imports=[helper.make_opsetid("", 13),
+                                               helper.make_opsetid(MS, 1)],
+                             ir_version=8).SerializeToString()
+
+
+@pytest.mark.parametrize("dt", [np.uint8, np.int8])
+@pytest.mark.parametrize("seed", range(3))
+def test_chain_becomes_one_lookup_with_identical_results(dt, seed):
+    b = _hardswish_model(dt, seed)
+    ops = [n.op_type for n in optimize(load_model(b), 99).graph.nodes]
+    assert ops == ["QuantizeLinear", "QLinearLookup", "QLinearLookup"], ops
+    x = np.random.default_rng(seed).uniform(-6, 6, (2, 3, 40, 50)).astype(np.float32)
+    fused = tinyinfer.InferenceSession(b).run(None, {"x": x})
+    plain = tinyinfer.InferenceSession(b, tinyinfer.SessionOptions(graph_optimization_level=0)
+                                       ).run(None, {"x": x})
+    so = ort.SessionOptions()
+    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    theirs = ort.InferenceSession(b, so, providers=["CPUExecutionProvider"]).run(None, {"x": x})
+    for f, p, t in zip(fused, plain, theirs):
+        assert f.dtype == p.dtype == np.float32 and f.shape == p.shape
+        np.testing.assert_array_equal(f, p)
+        np.testing.assert_array_equal(f, t)
