@@ -141,3 +141,25 @@ def test_runtime_failure_names_the_node():
     sess = tinyinfer.InferenceSession(m.SerializeToString())
     with pytest.raises(tinyinfer.TinyInferError, match='"rs"'):
         sess.run(None, {"x": np.ones(6, np.float32), "s": np.array([4], np.int64)})
+
+
+@pytest.mark.parametrize("ir_version, overridable", [(3, False), (8, True)])
+def test_initializers_listed_as_inputs(ir_version, overridable):
+    """IR < 4 files list every weight as an input: constants there (as onnxruntime), feeds after."""
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [3])
+    b_in = helper.make_tensor_value_info("b", TensorProto.FLOAT, [3])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [3])
+    b = helper.make_tensor("b", TensorProto.FLOAT, [3], [1.0, 2.0, 3.0])
+    g = helper.make_graph([helper.make_node("Add", ["x", "b"], ["y"])], "g", [x, b_in], [y], [b])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 9)], ir_version=ir_version)
+    sess = tinyinfer.InferenceSession(m.SerializeToString())
+    assert [i.name for i in sess.get_inputs()] == ["x"]
+    assert [i.name for i in sess.get_overridable_initializers()] == (["b"] if overridable else [])
+    x0 = np.zeros(3, np.float32)
+    np.testing.assert_array_equal(sess.run(None, {"x": x0})[0], [1, 2, 3])
+    if overridable:
+        got = sess.run(None, {"x": x0, "b": np.full(3, 7, np.float32)})[0]
+        np.testing.assert_array_equal(got, [7, 7, 7])
+    else:
+        with pytest.raises(tinyinfer.InputError, match="'b' is not an input"):
+            sess.run(None, {"x": x0, "b": np.full(3, 7, np.float32)})

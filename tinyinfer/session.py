@@ -137,6 +137,15 @@ def _check_as_written(graph: ir.Graph) -> None:
                              "initializer")
 
 
+def _initializers_as_constants(model: ir.Model) -> ir.Model:
+    """Drop initializers from the graph inputs (IR < 4 files list every weight there)."""
+    from dataclasses import replace
+
+    g = model.graph
+    inputs = tuple(v for v in g.inputs if v.name not in g.initializers)
+    return replace(model, graph=replace(g, inputs=inputs, initializers=dict(g.initializers)))
+
+
 class InferenceSession:
     def __init__(self, path_or_bytes, sess_options: Optional[SessionOptions] = None,
                  providers: Optional[Sequence] = None, provider_options=None, **kwargs):
@@ -147,6 +156,12 @@ class InferenceSession:
         check_model(model, self._budgets)  # opsets, node count, required inputs (onnx/checks.py)
         self._model_path = model.path
         self.model = model
+        if model.ir_version and model.ir_version < 4:
+            # Before IR version 4 every initializer also had to be listed as a graph input, so
+            # those inputs are weights, not feeds: like onnxruntime (CanOverrideInitializer is
+            # ir_version >= 4), treat them as constants, which lets the passes fold them.
+            model = _initializers_as_constants(model)
+        self._overridable = [v for v in model.graph.inputs if v.name in model.graph.initializers]
         level = int(getattr(self._options, "graph_optimization_level", 0) or 0)
         if level > 0:  # load-time rewrites (tinyinfer/passes); 0 runs the graph as written
             from .passes import optimize
@@ -159,7 +174,6 @@ class InferenceSession:
         self._plan = Plan(model.graph, self._ctx)
         graph = self.model.graph  # the API describes the model as written, whatever passes did
         self._inputs = [v for v in graph.real_inputs]
-        self._overridable = [v for v in graph.inputs if v.name in graph.initializers]
         self._outputs = list(graph.outputs)
         self.threads = set_threads(self._options.intra_op_num_threads)  # per process, see threads.py
         opts = self._options
@@ -200,10 +214,10 @@ class InferenceSession:
             if unknown:
                 raise InputError(f"requested output {unknown[0]!r} is not an output of the model; "
                                  f"outputs are {all_names}")
-        if capture is not None or until is not None:
-            from .verify.capture import run_captured
-            return run_captured(self, output_names, all_names, feeds, capture, until)
         with budgets.running(self._budgets, run_options):  # bytes, live bytes, deadline
+            if capture is not None or until is not None:
+                from .verify.capture import run_captured
+                return run_captured(self, output_names, all_names, feeds, capture, until)
             if self._profiler is None and self._audit is None:
                 results = self._plan.run(feeds)
             else:
