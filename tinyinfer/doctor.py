@@ -201,8 +201,9 @@ def warnings_for(d: dict, feats: List[str]) -> List[str]:
         w.append("Numba not installed: models run on the NumPy reference path (slower Conv/pooling). "
                  "Fix: sudo apt install python3-numba (or pip install 'tinyinfer[fast]')")
     elif not d["numba"]:
-        w.append("32-bit Python: no Numba (expected on 32-bit Pi OS); the NumPy path is used. "
-                 "For the kernels, install 64-bit Raspberry Pi OS")
+        w.append("32-bit Python without Numba: the NumPy path is used (the tested 32-bit setup). "
+                 "For the kernels: 64-bit Raspberry Pi OS + python3-numba (Debian armhf also has "
+                 "python3-numba; untested by tinyinfer)")
     elif str(d["numba"]).startswith("broken") or d["kernels"].startswith("off: numba is installed"):
         w.append(f"numba does not import ({d['numba']}): reinstall it matching NumPy "
                  "(apt: python3-numba with python3-numpy; pip: pip install -U numba)")
@@ -210,8 +211,9 @@ def warnings_for(d: dict, feats: List[str]) -> List[str]:
         w.append("no writable kernel cache: every start compiles the kernels again. "
                  "Fix: export NUMBA_CACHE_DIR=/a/writable/folder")
     elif d["kernels"].startswith("Numba") and d["_cached"] == 0:
-        w.append("kernel cache is empty: the first model load compiles kernels (seconds to a "
-                 "minute on a Pi); later starts load them from the cache")
+        w.append("kernel cache is empty: the first run of a model compiles its kernels (can take "
+                 "minutes on a small board); later starts load them from the cache. Warm it once: "
+                 "tinyinfer run MODEL")
     blas = str(d["blas"]).lower()
     if "/blas/libblas" in blas or blas.endswith("libblas.so.3"):
         w.append("NumPy uses the reference BLAS (slow MatMul/Gemm/im2col Conv). "
