@@ -36,8 +36,10 @@ def _parser() -> argparse.ArgumentParser:
                    help="for image folders: size=HxW,mean=M,std=S,scale=1/255,channels=rgb|bgr|gray")
     q.add_argument("--format", default="qdq", choices=("qdq", "qoperator"))
     g = q.add_mutually_exclusive_group()
-    g.add_argument("--per-channel", dest="per_channel", action="store_true", default=True)
-    g.add_argument("--per-tensor", dest="per_channel", action="store_false")
+    g.add_argument("--per-channel", dest="per_channel", action="store_const", const=True, default="auto",
+                   help="one weight scale per output channel for every layer (default: per channel only "
+                        "where one scale per tensor would lose more than a bit)")
+    g.add_argument("--per-tensor", dest="per_channel", action="store_const", const=False)
     q.add_argument("--method", default="minmax", choices=("minmax", "percentile", "entropy"))
     q.add_argument("--weights-only", action="store_true")
     q.add_argument("--dynamic", action="store_true", help="DynamicQuantizeLinear + MatMulInteger")

@@ -23,9 +23,10 @@ import onnx
 from onnx import helper, numpy_helper
 
 from . import qparams
-from ._common import ConvertError, fresh_namer, inits, load, opset, run, save
+from ._common import ConvertError, fresh_namer, inits, load, opset, run, save, set_opset
 from .calibrate import batches, collect_ranges, load_inputs
 from .optimize import optimize
+from .shapes import classifier_as_conv, freeze_reshapes
 
 STATIC_OPS = ("Conv", "Gemm", "MatMul")
 
@@ -75,11 +76,18 @@ class _Builder:
     def __init__(self, m: onnx.ModelProto):
         self.m, self.fresh, self.nodes, self.new_inits, self.cache = m, fresh_namer(m), [], [], {}
         self.w = inits(m)
+        self.explicit_zp = False
 
     def const(self, base: str, a: np.ndarray) -> str:
-        name = self.fresh(base)
-        self.new_inits.append(numpy_helper.from_array(np.asarray(a), name))
-        return name
+        """A new initializer, or the existing one with equal dtype, shape and bytes (zero points,
+        scales shared by a tensor's Q and DQ nodes): one copy of each constant in the file."""
+        a = np.asarray(a)
+        key = ("const", a.dtype.str, a.shape, a.tobytes())
+        if key not in self.cache:
+            name = self.fresh(base)
+            self.new_inits.append(numpy_helper.from_array(a, name))
+            self.cache[key] = name
+        return self.cache[key]
 
     def node(self, op, inputs, outputs, **attrs):
         self.nodes.append(helper.make_node(op, inputs, outputs, name=self.fresh(f"{outputs[0]}_{op}"), **attrs))
@@ -91,10 +99,19 @@ class _Builder:
             q, s = qparams.weight_params(self.w[name], axis)
             qn = self.const(f"{name}_quantized", q)
             sn = self.const(f"{name}_scale", s)
-            out = self.fresh(f"{name}_dequantized")  # zero point omitted: 0, of q's type
-            self.node("DequantizeLinear", [qn, sn], [out], **({} if axis is None else {"axis": axis}))
+            out = self.fresh(f"{name}_dequantized")
+            # static QDQ spells the zero point: runtimes fuse DQ -> op -> Q into integer kernels
+            # only then (tinyinfer's passes/fuse_qdq.py); elsewhere omitted = 0, of q's type
+            zp = [self.const("w_zero_point", np.zeros(s.shape, np.int8))] if self.explicit_zp else []
+            self.node("DequantizeLinear", [qn, sn] + zp, [out], **({} if axis is None else {"axis": axis}))
             self.cache[key] = out
+            self.cache[("scale",) + key] = sn
         return self.cache[key]
+
+    def weight_scale(self, name: str, axis: Optional[int]) -> str:
+        """The scale initializer of dq_weight(name, axis)."""
+        self.dq_weight(name, axis)
+        return self.cache[("scale", name, axis, "int8")]
 
     def dq_int4(self, name: str, axis: int, block: int) -> str:
         key = (name, axis, "int4")
@@ -138,9 +155,16 @@ def _finish(m: onnx.ModelProto, b: _Builder, min_opset: int) -> onnx.ModelProto:
     out.graph.node.extend(keep)
     del out.graph.initializer[:]
     out.graph.initializer.extend(t for t in all_inits if t.name in reads)
-    del out.graph.value_info[:]
     if opset(out) < min_opset:
         out = _upgrade(out, min_opset)
+    del out.graph.value_info[:]  # the version converter's shape inference adds them back
+    # initializers listed as graph inputs (IR < 4 habit, e.g. PP-OCR): constants, not feeds; the
+    # listing alone was 30 KB of the PP-OCR cls file
+    consts = {t.name for t in out.graph.initializer} | set(b.w)
+    feeds = [v for v in out.graph.input if v.name not in consts]
+    del out.graph.input[:]
+    out.graph.input.extend(feeds)
+    out.ir_version = max(out.ir_version, 4)
     return out
 
 
@@ -151,23 +175,29 @@ def compact_names(m: onnx.ModelProto) -> onnx.ModelProto:
            for n in m.graph.node for a in n.attribute):
         return m  # sub-graphs may read outer names: leave them alone
     keep = {v.name for v in (*m.graph.input, *m.graph.output)} | {""}
-    table, digits = {}, "0123456789abcdefghijklmnopqrstuvwxyz"
+    table, digits = {}, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+    counter = iter(range(1 << 62))
 
     def short(name):
         if name in keep:
             return name
-        if name not in table:
-            k, s = len(table), ""
+        while name not in table:
+            k, s = next(counter), ""
             while True:
-                s, k = digits[k % 36] + s, k // 36
+                s, k = digits[k % 62] + s, k // 62
                 if not k:
                     break
-            table[name] = "_" + s
+            if s not in keep:
+                table[name] = s
         return table[name]
     defaults = {"dilations": 1, "strides": 1, "pads": 0, "group": 1, "auto_pad": b"NOTSET"}
     for n in m.graph.node:
-        n.name, n.doc_string = "", ""
+        n.ClearField("name")         # proto2: "" would still be written
+        n.ClearField("doc_string")
         if n.op_type in ("Conv", "QLinearConv", "ConvInteger"):
+            # kernel_shape is optional: the weight's shape says it
+            for a in [a for a in n.attribute if a.name == "kernel_shape"]:
+                n.attribute.remove(a)
             drop = [a for a in n.attribute if a.name in defaults and all(
                 v == defaults[a.name] for v in (helper.get_attribute_value(a) if a.type == onnx.AttributeProto.INTS
                                                 else [helper.get_attribute_value(a)]))]
@@ -191,8 +221,33 @@ def _upgrade(m: onnx.ModelProto, version: int) -> onnx.ModelProto:
                            f"quantisation needs ({str(e).splitlines()[0][:120]})") from None
 
 
+PER_CHANNEL_GAIN = 3.0
+
+
+def per_channel_pays(w: np.ndarray, axis: int) -> bool:
+    """True when one scale per channel is worth its bytes (a float and a zero point per channel,
+    and a Mul for the QDQ bias scale): the weight error with one scale for the whole tensor is
+    more than PER_CHANNEL_GAIN times (about 1.6 bits) the per-channel error.
+        e(axis) = ||w - dq(q(w))||,   per channel iff e(None) > PER_CHANNEL_GAIN * e(axis)
+    Depthwise 5x5 layers of PP-OCR stay per channel (ratios 3 to 7); digits' and most 1x1
+    layers (1.2 to 2.7) take one scale."""
+    def err(ax):
+        q, s = qparams.weight_params(w, ax)
+        shape = [1] * w.ndim
+        if ax is not None:
+            shape[ax] = -1
+        return float(np.linalg.norm(w - q * s.reshape(shape)))
+    return err(None) > PER_CHANNEL_GAIN * err(axis)
+
+
 def _prepare(model, min_opset: int) -> onnx.ModelProto:
-    m = optimize(load(model))
+    m = load(model)
+    if opset(m) == 13:  # 14 only adds (HardSwish, Trilu, types, defaulted attributes): one
+        m2 = onnx.ModelProto()  # HardSwish node instead of HardSigmoid + Mul
+        m2.CopyFrom(m)
+        set_opset(m2, 14)
+        m = m2
+    m = freeze_reshapes(optimize(m))
     if opset(m) < min_opset:
         m = _upgrade(m, min_opset)
     return m
@@ -228,6 +283,7 @@ def _act(b: _Builder, ranges, name):
 
 def qdq(m: onnx.ModelProto, tg: Dict[int, dict], ranges, per_channel=True) -> onnx.ModelProto:
     b = _Builder(m)
+    b.explicit_zp = True
     acts = set()
     for i, t in tg.items():
         acts.add(m.graph.node[i].input[0])
@@ -248,15 +304,21 @@ def qdq(m: onnx.ModelProto, tg: Dict[int, dict], ranges, per_channel=True) -> on
                 n2.input[k] = renamed[x]
         if i in tg:
             t = tg[i]
-            axis = t["axis"] if per_channel else None
+            axis = t["axis"] if t.get("per_channel", per_channel) else None
             n2.input[1] = b.dq_weight(t["w"], axis)
             if t["b"]:
-                _, _, xs, _ = _act(b, ranges, n.input[0])
+                xsn, _, xs, _ = _act(b, ranges, n.input[0])
                 _, ws = qparams.weight_params(b.w[t["w"]], axis)
                 bq, bs = qparams.bias_int32(b.w[t["b"]], xs, ws)
+                if np.ndim(ws):  # per channel: x_scale * w_scale as a constant Mul (both runtimes fold
+                    # it at load, in float32 as bias_int32 does), not a second copy of the vector
+                    sn = b.fresh(f"{t['b']}_scale")
+                    b.node("Mul", [xsn, b.weight_scale(t["w"], axis)], [sn])
+                else:
+                    sn = b.const(f"{t['b']}_scale", bs.reshape(()))
                 out = b.fresh(f"{t['b']}_dequantized")
-                b.node("DequantizeLinear", [b.const(f"{t['b']}_quantized", bq), b.const(f"{t['b']}_scale", bs)],
-                       [out], **({"axis": 0} if bs.ndim else {}))
+                b.node("DequantizeLinear", [b.const(f"{t['b']}_quantized", bq), sn],
+                       [out], **({"axis": 0} if np.ndim(ws) else {}))
                 n2.input[2] = out
         later = []
         for k, y in enumerate(n2.output):
@@ -288,7 +350,7 @@ def qoperator(m: onnx.ModelProto, tg: Dict[int, dict], ranges, per_channel=True)
             b.nodes.append(n)
             continue
         t, x, y = tg[i], n.input[0], n.output[0]
-        axis = t["axis"] if per_channel else None
+        axis = t["axis"] if t.get("per_channel", per_channel) else None
         W = b.w[t["w"]]
         wq, ws = qparams.weight_params(W, axis)
         xsn, xzn, xs, _ = _act(b, ranges, x)
@@ -296,7 +358,7 @@ def qoperator(m: onnx.ModelProto, tg: Dict[int, dict], ranges, per_channel=True)
         if n.op_type == "Conv":
             ysn, yzn, _, _ = _act(b, ranges, y)
             ins = [xq, xsn, xzn, b.const(f"{t['w']}_quantized", wq), b.const(f"{t['w']}_scale", ws),
-                   b.const(f"{t['w']}_zero_point", np.zeros(ws.shape, np.int8)), ysn, yzn]
+                   b.const("w_zero_point", np.zeros((), np.int8)), ysn, yzn]
             if t["b"]:
                 ins.append(b.const(f"{t['b']}_quantized", qparams.bias_int32(b.w[t["b"]], xs, ws)[0]))
             yq = b.fresh(f"{y}_quantized")
@@ -309,7 +371,7 @@ def qoperator(m: onnx.ModelProto, tg: Dict[int, dict], ranges, per_channel=True)
             wq, ws = wq.T.copy(), ws
         acc, f = b.fresh(f"{y}_int32"), b.fresh(f"{y}_float")
         b.node("MatMulInteger", [xq, b.const(f"{t['w']}_quantized", wq), xzn,
-                                 b.const(f"{t['w']}_zero_point", np.zeros(ws.shape, np.int8))], [acc])
+                                 b.const("w_zero_point", np.zeros((), np.int8))], [acc])
         b.node("Cast", [acc], [f], to=onnx.TensorProto.FLOAT)
         scaled = y if not (len(n.input) > 2 and n.input[2]) else b.fresh(f"{y}_scaled")
         b.node("Mul", [f, b.const(f"{y}_output_scale", (xs * ws).astype(np.float32))], [scaled])
@@ -341,7 +403,7 @@ def dynamic(m: onnx.ModelProto, per_channel=True) -> onnx.ModelProto:
         b.node("DynamicQuantizeLinear", [x], [xq, xs, xz])
         acc, f, s = b.fresh(f"{y}_int32"), b.fresh(f"{y}_float"), b.fresh(f"{y}_scale")
         b.node("MatMulInteger", [xq, b.const(f"{t['w']}_quantized", wq), xz,
-                                 b.const(f"{t['w']}_zero_point", np.zeros(ws.shape, np.int8))], [acc])
+                                 b.const("w_zero_point", np.zeros((), np.int8))], [acc])
         b.node("Cast", [acc], [f], to=onnx.TensorProto.FLOAT)
         b.node("Mul", [xs, b.const(f"{t['w']}_scale", ws)], [s])
         scaled = y if not (len(n.input) > 2 and n.input[2]) else b.fresh(f"{y}_scaled")
@@ -372,7 +434,7 @@ def sensitivity(m, tg, ranges, feeds, fmt="qdq", per_channel=True, samples=8) ->
     return sorted(out, reverse=True)
 
 
-def quantize(model, out=None, calibrate=None, *, format: str = "qdq", per_channel: bool = True,
+def quantize(model, out=None, calibrate=None, *, format: str = "qdq", per_channel="auto",
              method: str = "minmax", weights_only_: bool = False, bits: int = 8, dynamic_: bool = False,
              exclude: Sequence[str] = (), auto_exclude: int = 0, block_size: int = 32,
              preprocess: str = "", limit: Optional[int] = None, quiet: bool = False,
@@ -397,8 +459,13 @@ def quantize(model, out=None, calibrate=None, *, format: str = "qdq", per_channe
         if calibrate is None:
             raise ConvertError("static quantisation needs --calibrate DATA (a .npz of inputs or a folder "
                                "of images); or use --weights-only or --dynamic")
+        m = classifier_as_conv(m, exclude)
         feeds = load_inputs(m, calibrate, preprocess)
         tg = targets(m, exclude)
+        if per_channel == "auto":
+            w = inits(m)
+            for t in tg.values():
+                t["per_channel"] = per_channel_pays(w[t["w"]], t["axis"])
         if not tg:
             raise ConvertError("nothing to quantise: no Conv, Gemm or MatMul with constant weights")
         acts = [m.graph.node[i].input[0] for i in tg] + [m.graph.node[i].output[0] for i in tg]

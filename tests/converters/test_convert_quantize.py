@@ -26,13 +26,21 @@ def test_params_follow_onnxruntime_conventions():
 
 
 def _last_scale(m):
-    """Scale of the last QuantizeLinear/DequantizeLinear feeding a graph output, if any."""
+    """Scale of the DequantizeLinear behind the first graph output (through Flatten/Reshape)."""
     inits = {t.name: onnx.numpy_helper.to_array(t) for t in m.graph.initializer}
-    out = m.graph.output[0].name
-    for n in m.graph.node:
-        if out in n.output and n.op_type == "DequantizeLinear":
-            return float(inits[n.input[1]])
+    made = {o: n for n in m.graph.node for o in n.output}
+    n = made.get(m.graph.output[0].name)
+    while n is not None and n.op_type in ("Flatten", "Reshape"):
+        n = made.get(n.input[0])
+    if n is not None and n.op_type == "DequantizeLinear":
+        return float(inits[n.input[1]])
+    if n is not None and n.op_type == "QLinearConv":
+        return float(inits[n.input[6]])
     return None
+
+
+def _ort(path, feeds):
+    return ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(None, feeds)[0]
 
 
 @pytest.mark.parametrize("fmt", ["qdq", "qoperator"])
@@ -40,15 +48,21 @@ def test_digits_static_both_runtimes(tmp_path, digits_cal, digits_data, fmt):
     out = tmp_path / "q.onnx"
     m = quantize(DIGITS, out, digits_cal, format=fmt, quiet=True)
     x, y = digits_data
-    a = ort.InferenceSession(str(out)).run(None, {"image": x})[0]
-    b = tinyinfer.InferenceSession(str(out)).run(None, {"image": x})[0]
+    a = _ort(out, {"image": x})                            # onnxruntime fuses DQ -> Conv -> Q ...
+    b = tinyinfer.InferenceSession(str(out)).run(None, {"image": x})[0]  # ... and so does fuse_qdq
     step = _last_scale(m)
-    if step:  # outputs on the quantisation grid: equal within one step
-        assert np.abs(a - b).max() <= step * 1.001
-    f = ort.InferenceSession(DIGITS).run(None, {"image": x})[0]
+    assert step, "the classifier's output should be quantised"
+    steps = np.abs(a.astype(np.float64) - b) / step
+    assert steps.max() <= 1.001                            # within one step, on all 355 samples
+    assert (steps > 0.5).mean() <= 0.01                    # and nearly always bit-equal: not borderline
+    f = _ort(DIGITS, {"image": x})
     acc_f, acc_q = (f.argmax(1) == y).mean(), (b.argmax(1) == y).mean()
     assert acc_q >= acc_f - 0.01
-    assert os.path.getsize(out) < 0.45 * os.path.getsize(DIGITS)
+    ratio = os.path.getsize(out) / os.path.getsize(DIGITS)
+    # QOperator <= 30 %. QDQ: 12,136 bytes of int8 weights and int32 biases are 24.2 % of this
+    # 11k-parameter file; 48 Q/DQ nodes and their scalars are another ~5.5 %; the rest is the
+    # model's metadata (labels, preprocessing), kept: 30.7 %
+    assert ratio <= (0.30 if fmt == "qoperator" else 0.31)
 
 
 @pytest.mark.parametrize("kw", [dict(weights_only=True), dict(bits=4), dict(dynamic=True),
@@ -79,13 +93,16 @@ def test_ppocr_cls_quantize(tmp_path, fmt):
     np.savez(cal, x=x)
     out = tmp_path / "q.onnx"
     quantize(src, out, str(cal), format=fmt, quiet=True)
-    a = ort.InferenceSession(str(out)).run(None, {"x": x[:2]})[0]
-    b = tinyinfer.InferenceSession(str(out)).run(None, {"x": x[:2]})[0]
-    f = ort.InferenceSession(src).run(None, {"x": x[:2]})[0]
-    assert np.abs(a - b).max() <= 0.02            # softmax probabilities
-    assert (a.argmax(1) == f.argmax(1)).all()
+    x2 = np.concatenate([x, np.random.default_rng(1).uniform(-1, 1, (8, 3, 48, 192)).astype(np.float32)])
+    a = _ort(out, {"x": x2})
+    b = tinyinfer.InferenceSession(str(out)).run(None, {"x": x2})[0]
+    # softmax probabilities after 53 integer convolutions: the same integer kernels on both sides
+    # leave float rounding only (one step of the last quantised tensor would move them ~1e-2)
+    assert np.abs(a - b).max() <= 1e-4
+    f = _ort(src, {"x": x})       # noise sits near 0.5 / 0.5: compare classes on the calibration set
+    assert (a[:4].argmax(1) == f.argmax(1)).all()
     ratio = os.path.getsize(out) / os.path.getsize(src)
-    assert ratio <= (0.30 if fmt == "qoperator" else 0.40)
+    assert ratio <= 0.30
 
 
 def test_bad_calibration_shape(tmp_path):
@@ -93,3 +110,42 @@ def test_bad_calibration_shape(tmp_path):
     np.savez(cal, image=np.zeros((2, 3, 8, 8), np.float32))
     with pytest.raises(ConvertError, match="calibration data"):
         quantize(DIGITS, None, str(cal), quiet=True)
+
+
+def _no_waste(m):
+    """No initializer twice, none unused, none listed as a graph input, every Conv/Gemm/MatMul
+    weight quantised."""
+    seen, reads = set(), {x for n in m.graph.node for x in n.input}
+    for t in m.graph.initializer:
+        key = (t.data_type, tuple(t.dims), t.raw_data or t.SerializeToString())
+        assert key not in seen, f"duplicate initializer {t.name}"
+        seen.add(key)
+        assert t.name in reads, f"unused initializer {t.name}"
+    inits = {t.name: t for t in m.graph.initializer}
+    assert not any(v.name in inits for v in m.graph.input)
+    for n in m.graph.node:
+        if n.op_type in ("Conv", "Gemm", "MatMul") and n.input[1] in inits:
+            assert inits[n.input[1]].data_type != onnx.TensorProto.FLOAT, f"{n.op_type} weight left in float"
+
+
+@pytest.mark.parametrize("fmt", ["qdq", "qoperator"])
+def test_chars_small_and_accurate(tmp_path, fmt):
+    src = os.path.join(os.path.dirname(DIGITS), "..", "..", "models", "chars_shufflenet", "chars_shufflenet.onnx")
+    z = np.load(os.path.join(os.path.dirname(src), "heldout.npz"))
+    x, y = (z["x"].astype(np.float32) / 255)[:, None], z["y"]
+    cal = tmp_path / "cal.npz"
+    np.savez(cal, image=x[::8])
+    out = tmp_path / "q.onnx"
+    m = quantize(src, out, str(cal), format=fmt, quiet=True)
+    _no_waste(m)
+    assert not any(n.op_type in ("Shape", "Gather", "Unsqueeze") for n in m.graph.node)  # frozen Reshapes
+    assert os.path.getsize(out) <= 0.30 * os.path.getsize(src)
+    a, b = _ort(out, {"image": x}), tinyinfer.InferenceSession(str(out)).run(None, {"image": x})[0]
+    assert np.abs(a - b).max() <= 1.001 * _last_scale(m)
+    f = _ort(src, {"image": x})
+    assert (b.argmax(1) == y).mean() >= (f.argmax(1) == y).mean() - 0.01
+
+
+@pytest.mark.parametrize("fmt", ["qdq", "qoperator"])
+def test_no_waste_digits_and_cls(digits_cal, fmt):
+    _no_waste(quantize(DIGITS, None, digits_cal, format=fmt, quiet=True))
