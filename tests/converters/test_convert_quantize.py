@@ -92,7 +92,7 @@ def test_ppocr_cls_quantize(tmp_path, fmt):
     cal = tmp_path / "cal.npz"
     np.savez(cal, x=x)
     out = tmp_path / "q.onnx"
-    quantize(src, out, str(cal), format=fmt, quiet=True)
+    _no_waste(quantize(src, out, str(cal), format=fmt, quiet=True))
     x2 = np.concatenate([x, np.random.default_rng(1).uniform(-1, 1, (8, 3, 48, 192)).astype(np.float32)])
     a = _ort(out, {"x": x2})
     b = tinyinfer.InferenceSession(str(out)).run(None, {"x": x2})[0]
@@ -147,5 +147,5 @@ def test_chars_small_and_accurate(tmp_path, fmt):
 
 
 @pytest.mark.parametrize("fmt", ["qdq", "qoperator"])
-def test_no_waste_digits_and_cls(digits_cal, fmt):
+def test_no_waste_digits(digits_cal, fmt):
     _no_waste(quantize(DIGITS, None, digits_cal, format=fmt, quiet=True))
