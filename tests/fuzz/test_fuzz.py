@@ -22,13 +22,21 @@ REGRESSIONS = sorted(glob.glob(os.path.join(HERE, "regressions", "*.onnx")))
 
 @pytest.mark.parametrize("path", REGRESSIONS, ids=[os.path.basename(p) for p in REGRESSIONS])
 def test_past_finding_now_gets_a_tinyinfer_error_or_runs(path):
-    """Each file once raised a non-tinyinfer exception (its name says which and where)."""
+    """Each file once raised a non-tinyinfer exception or allocated without bound (its name says
+    which and where); now it runs or gets a TinyInferError, within 100 MB."""
+    import tracemalloc
+
     with open(path, "rb") as f:
         data = f.read()
+    tracemalloc.start()
     try:
         run_one(data)  # returns quietly for success and for a TinyInferError
     except TinyInferError:  # pragma: no cover - run_one swallows these
         pass
+    finally:
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    assert peak < 100 << 20, f"{os.path.basename(path)} allocated {peak / 2**20:.0f} MB"
 
 
 def test_mutation_fuzzing_finds_nothing_in_a_few_seconds(tmp_path):

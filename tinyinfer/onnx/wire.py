@@ -38,7 +38,7 @@ def varint(buf: bytes, pos: int, end: int) -> Tuple[int, int]:
         pos += 1
         result |= (b & 0x7F) << shift
         if b < 0x80:
-            return result, pos
+            return result & 0xFFFFFFFFFFFFFFFF, pos  # bits past 64 are dropped, as protobuf does
         shift += 7
         if pos - start >= MAX_VARINT_BYTES:
             raise DecodeError(f"malformed protobuf: varint at byte {start} is longer than 10 bytes")

@@ -102,5 +102,8 @@ class Tile(Op):
         reps = as_int_list(repeats)
         if len(reps) != x.ndim or any(r < 0 for r in reps):
             raise RuntimeFailure(self.node, f"repeats {reps} must have {x.ndim} non-negative values")
-        check_output_size([d * r for d, r in zip(x.shape, reps)], self.node)
+        out_shape = [d * r for d, r in zip(x.shape, reps)]
+        check_output_size(out_shape, self.node)
+        if 0 in out_shape:  # np.tile repeats axis by axis: a huge repeat before a 0 would allocate
+            return np.empty(out_shape, dtype=x.dtype)
         return np.tile(x, reps)
