@@ -13,25 +13,7 @@ rapidocr = pytest.importorskip("rapidocr_onnxruntime")
 
 import tinyinfer  # noqa: E402
 
-MODELS = {"cls": ("ch_ppocr_mobile_v2.0_cls_infer.onnx", (1, 3, 48, 192)),
-          "rec": ("ch_PP-OCRv4_rec_infer.onnx", (1, 3, 48, 320))}
-
-
-def _prepare(src, dst):
-    """opset 13, Constant nodes moved to initializers (what quantize_static accepts)."""
-    from onnx import version_converter
-    m = version_converter.convert_version(onnx.load(src), 13)
-    keep = []
-    for n in m.graph.node:
-        if n.op_type == "Constant" and len(n.attribute) == 1 and n.attribute[0].name == "value":
-            t = onnx.helper.get_attribute_value(n.attribute[0])
-            t.name = n.output[0]
-            m.graph.initializer.append(t)
-        else:
-            keep.append(n)
-    del m.graph.node[:]
-    m.graph.node.extend(keep)
-    onnx.save(m, dst)
+from .make_quantized import MODELS, prepare as _prepare  # noqa: E402  (one set-up for tests and benchmarks)
 
 
 class _Reader(quant.CalibrationDataReader):
