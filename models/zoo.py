@@ -52,11 +52,15 @@ def _all_fonts():
     return out
 
 
-# family -> file-name patterns; Latin text with digits and capitals
+# family -> file-name patterns; Latin text with digits and capitals. Training covers sans, serif,
+# typewriter and monospace designs (Debian fonts-dejavu-core, fonts-liberation, fonts-freefont-ttf,
+# and matplotlib's Computer Modern); the held-out families are never used in training.
 TRAIN_FAMILIES = {
     "DejaVu Sans": r"DejaVuSans(-Bold|-Oblique|-BoldOblique|Condensed|Condensed-Bold|Condensed-Oblique)?\.ttf",
     "DejaVu Serif": r"DejaVuSerif(-Bold|-Italic|-BoldItalic|Condensed|Condensed-Bold)?\.ttf",
-    "Computer Modern": r"cm(r10|b10|ss10|ti10)\.ttf",
+    "Computer Modern": r"cm(r10|b10|ss10|ti10|tt10)\.ttf",
+    "Liberation": r"Liberation(Sans|SansNarrow|Serif|Mono)-(Regular|Bold|Italic|BoldItalic)\.ttf",
+    "GNU FreeFont": r"Free(Sans|Serif|Mono)(Bold|Oblique|Italic|BoldOblique|BoldItalic)?\.ttf",
 }
 HELDOUT_FAMILIES = {
     "DejaVu Sans Mono": r"DejaVuSansMono(-Bold|-Oblique|-BoldOblique)?\.ttf",
@@ -66,12 +70,17 @@ HELDOUT_FAMILIES = {
 
 def fonts(split: str):
     """Font files of the 'train' or 'heldout' families (held-out families never seen in training).
-    Raises if none are found (Debian fonts-dejavu-core, `pip install matplotlib`)."""
+    Raises if a family is missing, so a build never silently trains on fewer fonts
+    (apt install fonts-dejavu-core fonts-liberation fonts-freefont-ttf; pip install matplotlib)."""
     fam = TRAIN_FAMILIES if split == "train" else HELDOUT_FAMILIES
     files = _all_fonts()
-    out = [f for pat in fam.values() for f in files if re.fullmatch(pat, os.path.basename(f))]
-    if not out:
-        raise RuntimeError(f"no {split} fonts found (install fonts-dejavu-core and matplotlib)")
+    out = []
+    for name, pat in fam.items():
+        got = [f for f in files if re.fullmatch(pat, os.path.basename(f))]
+        if not got:
+            raise RuntimeError(f"no {split} fonts of the family {name!r} found (apt install fonts-dejavu-core "
+                               "fonts-liberation fonts-freefont-ttf; pip install matplotlib)")
+        out += got
     return out
 
 
