@@ -148,7 +148,7 @@ def load_inputs(m: onnx.ModelProto, data, spec: str = "") -> Dict[str, np.ndarra
         source = data
     feeds = {n: arrays[n] for n in names if n in arrays}
     if len(names) == 1 and not feeds:
-        rest = [k for k in arrays if k not in ("y", "label", "labels")]
+        rest = [k for k in arrays if k not in ("y", "label", "labels", "texts")]
         key = "x" if "x" in arrays else (rest[0] if len(rest) == 1 else None)
         if key is None:
             raise ConvertError(f"{source}: no array named {names[0]!r} or 'x' (found {sorted(arrays)})")

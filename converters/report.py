@@ -3,6 +3,10 @@
     print(report("m.onnx"))
     print(report("m.onnx", "m.int8.onnx", data="labelled.npz"))    # .npz: inputs and 'y'
 
+Accuracy: for classifiers, the share of samples whose arg-max class equals `y` (integer labels);
+for CTC text recognisers (a `character` metadata entry, PP-OCR style) the share of lines whose
+greedy CTC text equals `texts` (strings) exactly.
+
 Shapes come from running the model once in tinyinfer (on the first sample of `data`, or on
 zeros with symbolic dimensions set to 1). Layers are Conv, ConvTranspose, Gemm, MatMul and their
 integer forms. Two models' layers are matched by output name, or else in order when both have
@@ -89,10 +93,29 @@ def _from_const(m, name, consts) -> bool:
     return False
 
 
+def _characters(m: onnx.ModelProto):
+    meta = {p.key: p.value for p in m.metadata_props}
+    if "character" not in meta:
+        return None
+    from tinyinfer.ocr import ctc
+
+    return ctc.load_characters(meta)
+
+
 def _accuracy(m, feeds, y) -> float:
     outs = run(m, feeds)
-    logits = outs[m.graph.output[0].name]
-    return float((np.asarray(logits).reshape(len(y), -1).argmax(1) == y).mean())
+    out = np.asarray(outs[m.graph.output[0].name])
+    if np.asarray(y).dtype.kind in "USO":            # text lines: greedy CTC over (N, T, C) probabilities
+        chars = _characters(m)
+        if chars is None:
+            raise ConvertError("text labels ('texts') need a CTC recogniser with a 'character' metadata entry")
+        if out.ndim != 3 or out.shape[-1] != len(chars):
+            raise ConvertError(f"text labels need (N, T, {len(chars)}) probabilities; the model gives {list(out.shape)}")
+        from tinyinfer.ocr import ctc
+
+        got = [ctc.decode(row, chars, "greedy").text for row in out]
+        return float(np.mean([a == str(b) for a, b in zip(got, y)]))
+    return float((out.reshape(len(y), -1).argmax(1) == y).mean())
 
 
 def report(model, other=None, data: Optional[str] = None, limit: int = 256) -> str:
@@ -103,8 +126,9 @@ def report(model, other=None, data: Optional[str] = None, limit: int = 256) -> s
         feeds = load_inputs(a, data)
         feeds = {k: v[:limit] for k, v in feeds.items()}
         with np.load(data) as z:
-            if "y" in z.files:
-                labels = z["y"][:limit]
+            for key in ("y", "texts"):
+                if key in z.files:
+                    labels = z[key][:limit]
     lines = []
     tables = []
     for path, m in models:

@@ -51,3 +51,26 @@ def test_report_two_models(tmp_path):
     lowrank(DIGITS, out, rank=16)
     text = report(DIGITS, str(out), data=HELDOUT, limit=64)
     assert "accuracy" in text and "MACs" in text and "e-" in text
+
+
+def test_report_line_accuracy_of_a_ctc_recogniser(tmp_path):
+    """`texts` labels: exact-match line accuracy with greedy CTC, checked against onnxruntime's
+    probabilities decoded here (arg-max per frame, merge repeats, drop blanks)."""
+    from convert_fixtures import REC, ppocr
+
+    src = ppocr(REC)
+    rng = np.random.default_rng(0)
+    x = np.full((4, 3, 48, 160), 1.0, np.float32)             # white lines with dark bars
+    for i in range(4):
+        for k in range(int(rng.integers(2, 6))):
+            x[i, :, 12:36, 10 + 25 * k:22 + 25 * k] = -1.0
+    probs = ort.InferenceSession(src).run(None, {"x": x})[0]
+    chars = ["blank"] + onnx.load(src).metadata_props[0].value.splitlines() + [" "]
+    read = []
+    for p in probs.argmax(-1):
+        read.append("".join(chars[k] for j, k in enumerate(p) if k and (j == 0 or p[j - 1] != k)))
+    texts = np.array(read[:2] + ["not this", "nor this"])      # two right, two wrong
+    data = tmp_path / "lines.npz"
+    np.savez(data, x=x, texts=texts)
+    assert "accuracy 50.00 % on 4 samples" in report(src, data=str(data)).splitlines()[0]
+    assert read[2] != "not this" and read[3] != "nor this"
