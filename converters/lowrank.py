@@ -103,7 +103,7 @@ def lowrank(model, out=None, rank: Optional[int] = None, energy: Optional[float]
     del m.graph.node[:]
     m.graph.node.extend(nodes)
     del m.graph.initializer[:]
-    m.graph.initializer.extend(numpy_helper.from_array(np.ascontiguousarray(a), k) for k, a in w.items())
+    m.graph.initializer.extend(numpy_helper.from_array(np.array(a, order="C"), k) for k, a in w.items())  # keeps 0-d scalars 0-d
     del m.graph.value_info[:]
     if out is not None:
         save(m, out)

@@ -143,7 +143,7 @@ def prune(model, out=None, sparsity: float = 0.5, structured: bool = False) -> o
     else:
         _unstructured(w, m, sparsity)
     del m.graph.initializer[:]
-    m.graph.initializer.extend(numpy_helper.from_array(np.ascontiguousarray(a), k) for k, a in w.items())
+    m.graph.initializer.extend(numpy_helper.from_array(np.array(a, order="C"), k) for k, a in w.items())  # keeps 0-d scalars 0-d
     del m.graph.value_info[:]
     if out is not None:
         save(m, out)

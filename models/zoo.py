@@ -261,8 +261,11 @@ tinyinfer. Each folder holds `build.py` (seeded; `pip install ".[train]"`), `car
 with PyTorch's outputs). `pytest tests/models/test_zoo.py` recomputes every card figure (latency
 excepted) and this table from the committed files; CI never retrains.
 
-Fonts are split by family: training uses DejaVu Sans, DejaVu Serif and Computer Modern; held-out
-sets use DejaVu Sans Mono and STIX General only (`zoo.py`, from Debian's fonts and matplotlib's).
+Fonts are split by family: training uses DejaVu Sans, DejaVu Serif, Computer Modern (incl. the
+typewriter cmtt10), Liberation (Sans, Sans Narrow, Serif, Mono) and GNU FreeFont (Sans, Serif, Mono);
+held-out sets use DejaVu Sans Mono and STIX General only (`zoo.py`; Debian's fonts-dejavu-core,
+fonts-liberation and fonts-freefont-ttf, and the fonts matplotlib ships). Builds refuse to run with a
+family missing. [COMPRESSION.md](COMPRESSION.md): what quantize, prune and lowrank do to each model.
 
 """
 COLUMNS = ["parameters", "MACs per input", "size fp32", "size int8", "fp32", "int8"]
