@@ -4,7 +4,7 @@
     tinyinfer-convert quantize IN -o OUT --calibrate DATA [--format qdq|qoperator] [--per-tensor]
                       [--method minmax|percentile|entropy] [--weights-only] [--bits 8|4] [--dynamic]
                       [--exclude NODE,...] [--auto-exclude K] [--preprocess SPEC]
-    tinyinfer-convert prune IN -o OUT --sparsity S [--structured]
+    tinyinfer-convert prune IN -o OUT --sparsity S [--structured [--calibrate DATA]]
     tinyinfer-convert lowrank IN -o OUT [--rank R | --energy E]
     tinyinfer-convert report IN [OTHER] [--data labelled.npz]
 
@@ -56,6 +56,8 @@ def _parser() -> argparse.ArgumentParser:
     pr.add_argument("-o", "--output", required=True)
     pr.add_argument("--sparsity", type=float, required=True)
     pr.add_argument("--structured", action="store_true", help="remove whole Conv channels")
+    pr.add_argument("--calibrate", metavar="DATA", help="with --structured: refit the layers after removed "
+                    "channels by least squares on these inputs (.npz or image folder)")
 
     lr = sub.add_parser("lowrank", help="SVD factorisation of Gemm/MatMul weights and 1x1 convs")
     lr.add_argument("model")
@@ -96,7 +98,8 @@ def main(argv=None) -> int:
             print(_size_line(args.model, args.output))
         elif args.verb == "prune":
             from .prune import prune
-            prune(args.model, args.output, sparsity=args.sparsity, structured=args.structured)
+            prune(args.model, args.output, sparsity=args.sparsity, structured=args.structured,
+                  calibrate=args.calibrate)
             print(_size_line(args.model, args.output))
         elif args.verb == "lowrank":
             from .lowrank import lowrank

@@ -2,7 +2,9 @@
 committed int8 build, and three more compressions made here — structured pruning (whole conv
 channels removed), unstructured magnitude pruning and SVD low-rank factorisation — with no
 fine-tuning afterwards. Every variant is measured with tinyinfer on the model's held-out data
-(the card's `evaluate`) and also run in onnxruntime on the card's sample input.
+(the card's `evaluate`) and also run in onnxruntime on the card's sample input. Models with a
+`calib.npz` (training-distribution inputs) also get structured pruning with least-squares refitting
+of the layers after the removed channels.
 
     python models/compression.py                         writes models/COMPRESSION.md
     pytest tests/converters/test_zoo_compression.py      recomputes the table and compares
@@ -29,15 +31,18 @@ import zoo  # noqa: E402
 OUT = os.path.join(HERE, "COMPRESSION.md")
 
 
-def _variants():
+def _variants(calib):
+    """(label, command, make(src, dst)); the refit row only for models with a calib.npz."""
     from converters import lowrank, prune
 
-    return [
-        ("prune, structured 10 %", "prune --sparsity 0.1 --structured",
-         lambda s, d: prune(s, d, sparsity=0.1, structured=True)),
-        ("prune, unstructured 30 %", "prune --sparsity 0.3", lambda s, d: prune(s, d, sparsity=0.3)),
-        ("low rank, 90 % energy", "lowrank --energy 0.9", lambda s, d: lowrank(s, d, energy=0.9)),
-    ]
+    out = [("prune, structured 25 %", "prune --sparsity 0.25 --structured",
+            lambda s, d: prune(s, d, sparsity=0.25, structured=True))]
+    if calib:
+        out.append(("prune, structured 25 %, refit", "prune --sparsity 0.25 --structured --calibrate calib.npz",
+                    lambda s, d: prune(s, d, sparsity=0.25, structured=True, calibrate=calib)))
+    out += [("prune, unstructured 30 %", "prune --sparsity 0.3", lambda s, d: prune(s, d, sparsity=0.3)),
+            ("low rank, 90 % energy", "lowrank --energy 0.9", lambda s, d: lowrank(s, d, energy=0.9))]
+    return out
 
 
 def _vs_onnxruntime(path: str, feeds: dict) -> float:
@@ -62,7 +67,8 @@ def rows(name: str) -> list:
         out.append((label, cmd, os.path.getsize(path), zoo.params(path), card.evaluate(path),
                     _vs_onnxruntime(path, feeds)))
     with tempfile.TemporaryDirectory() as tmp:
-        for label, cmd, make in _variants():
+        calib = os.path.join(d, "calib.npz")
+        for label, cmd, make in _variants(calib if os.path.isfile(calib) else None):
             path = os.path.join(tmp, "v.onnx")
             make(fp32, path)
             out.append((label, f"tinyinfer-convert {cmd}", os.path.getsize(path), zoo.params(path),

@@ -114,13 +114,15 @@ def main():
 
 def compress():
     """int8 (QOperator: QLinearConv, tinyinfer's integer kernels) calibrated on 128 training-set
-    images, then the model card (accuracy measured with tinyinfer)."""
+    images (kept as calib.npz, also used by models/compression.py), then the model card (accuracy
+    measured with tinyinfer)."""
     import sys
 
     sys.path.insert(0, os.path.join(HERE, ".."))
     import zoo
 
     xtr = split()[0]
+    np.savez_compressed(os.path.join(HERE, "calib.npz"), image=xtr[:128])
     zoo.quantize_int8(os.path.join(HERE, "digits_mobilenet.onnx"), os.path.join(HERE, "digits_mobilenet.int8.onnx"),
                       {"image": xtr[:128]}, format="qoperator")
     zoo.write_card(zoo.load_card("digits_mobilenet"))
