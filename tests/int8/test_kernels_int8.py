@@ -1,6 +1,8 @@
-"""Integer kernels (kernels/qgemm_int8.py via kernels/qlinear_int8.py) vs the NumPy reference
-in ops/qlinear.py, at sizes just below, at and above the 32-wide K padding, depthwise with
-strides/pads/multipliers, uint8 and int8; plus one run under NUMBA_BOUNDSCHECK=1."""
+"""Integer kernels (kernels/qgemm_int8.py via kernels/qlinear_int8.py) vs their NumPy twins and
+the NumPy reference in ops/qlinear.py: packings and GEMM at sizes just below, at and above the
+MR-row, W-column and 2/4-wide K units (both the int16-pair and the u8 x s8 quad kernels),
+convolutions (1x1 and im2col), depthwise with strides/pads/dilations/multipliers, uint8 and
+int8; plus one run under NUMBA_BOUNDSCHECK=1."""
 import os
 import subprocess
 import sys
@@ -37,7 +39,51 @@ def _conv(x, w, attrs, xt, wt, pc, seed, reference):
     return op.run(*args), op._variant
 
 
-SIZES = [(1, 31, 1, 1), (2, 32, 1, 1), (1, 33, 1, 1), (1, 3, 3, 3), (2, 7, 3, 5), (1, 16, 1, 3)]
+def _kinds():
+    from tinyinfer.kernels import qlinear_int8 as K
+    return ["s16", "u8s8"] if K.isa() == "avx512vnni" else ["s16"]
+
+
+@pytest.mark.skipif(not kernels.available(), reason="kernels unavailable")
+@pytest.mark.parametrize("kind", ["s16", "u8s8"])
+@pytest.mark.parametrize("xt", [np.uint8, np.int8])
+@pytest.mark.parametrize("m,k,s", [(1, 1, 1), (3, 3, 15), (4, 4, 16), (5, 5, 17), (7, 7, 31),
+                                   (8, 8, 32), (9, 9, 33), (17, 33, 65), (13, 130, 100)])
+def test_gemm_kernel_equals_twin(kind, xt, m, k, s):
+    from tinyinfer.kernels import qlinear_int8 as K
+    if kind not in _kinds():
+        pytest.skip("no AVX512-VNNI here: the u8 x s8 kernel is not used")
+    rng = np.random.default_rng(m * 1000 + k * 10 + s)
+    xi = np.iinfo(xt)
+    w = rng.integers(-128, 128, (m, k)).astype(np.int8)
+    b = rng.integers(xi.min, xi.max + 1, (s, k)).astype(xt)
+    zx = xt(rng.integers(xi.min, xi.max + 1))
+    if kind == "u8s8":
+        pk = K.pack_weights(w, np.zeros(m, np.int8))
+        assert pk.kind == "u8s8"
+    else:
+        pk = K.Packed("s16", K.pack_rows(w, np.int8(3)), None, m, k)
+    for bsrc in (b, np.asfortranarray(b)):  # rows, and a transposed view as 1x1 convs pass
+        bp = K.pack_cols(pk, bsrc, zx)
+        np.testing.assert_array_equal(bp, K.pack_cols_np(b, zx, pk.a32.shape[1], K.block(), kind))
+    b0 = rng.integers(-5000, 5000, m).astype(np.int32)
+    bias = pk.bias_for(b0, zx, xt)  # u8s8: the zero point's share taken off
+    mult = rng.uniform(1e-4, 2e-3, m).astype(np.float32)
+    for out_t in (np.uint8, np.int8, np.int32):
+        got, want = np.empty((m, s), out_t), np.empty((m, s), out_t)
+        K.gemm(pk, bp, bias, mult, 5 if out_t is np.uint8 else -3, got)
+        K.gemm_np(pk, bp, bias, mult, 5 if out_t is np.uint8 else -3, want)
+        np.testing.assert_array_equal(got, want)
+    # and both equal the definition: sum (x - zx)(w - wz) + bias, requantised
+    wz = 0 if kind == "u8s8" else 3
+    acc = ((b.astype(np.int64) - int(zx)) @ (w.astype(np.int64) - wz).T).T
+    got = np.empty((m, s), np.int32)
+    K.gemm(pk, bp, bias, mult, 0, got)
+    np.testing.assert_array_equal(got, (acc + b0[:, None]).astype(np.int32))
+
+
+SIZES = [(1, 31, 1, 1), (2, 32, 1, 1), (1, 33, 1, 1), (1, 3, 3, 3), (2, 7, 3, 5), (1, 16, 1, 3),
+         (1, 5, 1, 1), (2, 9, 1, 1)]
 
 
 @pytest.mark.skipif(not kernels.available(), reason="kernels unavailable")
@@ -52,6 +98,8 @@ def test_im2col_gemm_equals_reference(i, xt, wt):
     w = rng.integers(wi.min, wi.max + 1, (m, c, kh, kw)).astype(wt)
     attrs = dict(strides=[1 + i % 2, 1 + (i // 2) % 2], pads=[kh // 2, kw // 2, 0, kw // 2],
                  dilations=[1, 1 + (i == 4)])
+    if i >= 6:  # pointwise: the columns are x itself (kernels/qlinear_int8.qconv2d)
+        attrs = dict(strides=[1, 1], pads=[0, 0, 0, 0])
     a, v = _conv(x, w, attrs, xt, wt, i % 2 == 0, i, False)
     b, _ = _conv(x, w, attrs, xt, wt, i % 2 == 0, i, True)
     assert v == "qconv2d_im2col"
@@ -59,15 +107,17 @@ def test_im2col_gemm_equals_reference(i, xt, wt):
 
 
 @pytest.mark.skipif(not kernels.available(), reason="kernels unavailable")
-@pytest.mark.parametrize("k,s,mult", [(3, 1, 1), (3, 2, 1), (5, 1, 2), (5, 2, 1), (1, 1, 1)])
+@pytest.mark.parametrize("k,s,mult,sw,d", [(3, 1, 1, 1, 1), (3, 2, 1, 1, 1), (5, 1, 2, 1, 1),
+                                           (5, 2, 1, 1, 1), (1, 1, 1, 1, 1), (3, 1, 1, 2, 1),
+                                           (5, 1, 1, 1, 2), (3, 2, 2, 2, 2), (2, 1, 1, 3, 1)])
 @pytest.mark.parametrize("xt", [np.uint8, np.int8])
-def test_depthwise_equals_reference(k, s, mult, xt):
+def test_depthwise_equals_reference(k, s, mult, sw, d, xt):
     rng = np.random.default_rng(k * 10 + s)
     c = 6
     xi = np.iinfo(xt)
-    x = rng.integers(xi.min, xi.max + 1, (2, c, 5 + k, 31 + s)).astype(xt)
+    x = rng.integers(xi.min, xi.max + 1, (2, c, 5 + k * d, 31 + s)).astype(xt)
     w = rng.integers(-128, 128, (c * mult, 1, k, k)).astype(np.int8)
-    attrs = dict(group=c, strides=[s, 1], pads=[k // 2, k // 2, k // 2, 0])
+    attrs = dict(group=c, strides=[s, sw], pads=[k // 2, k // 2, k // 2, 0], dilations=[d, d])
     a, v = _conv(x, w, attrs, xt, np.int8, True, k, False)
     b, _ = _conv(x, w, attrs, xt, np.int8, True, k, True)
     assert v == "qconv2d_dw"

@@ -121,16 +121,18 @@ class QLinearMatMul(Op):
         from ..kernels import qlinear_int8 as K
         pb, pz, packed = self._bpack
         if pb is not b or pz is not b_zp:
-            packed = K.pack_rows(b.T, b_zp)  # (N, Kp): column n of b, zero point subtracted
+            packed = K.pack_weights(b.T, b_zp)  # column n of b as weight row n
             self._bpack = (b, b_zp, packed)
         n = b.shape[1]
         rows = a.reshape(-1, a.shape[-1])
-        ap = K.pack_a(rows, a_zp, packed.shape[1])  # (R, Kp)
-        y = np.empty((rows.shape[0], n), out)
+        ap = K.pack_cols(packed, rows, a_zp)  # (RB, KU, W): rows of a as columns
+        yt = np.empty((n, rows.shape[0]), out)
         mult = np.array(np.broadcast_to(np.asarray(multiplier, np.float32).reshape(-1), (n,)))
         yz = 0 if y_zp is None else int(np.asarray(y_zp).reshape(-1)[0])
-        K.gemm(packed, ap, np.zeros(n, np.int32), mult, yz, y.T)  # out (N, R) view
-        return y.reshape(a.shape[:-1] + (n,))
+        az = 0 if a_zp is None else int(np.asarray(a_zp).reshape(-1)[0])
+        bias = packed.bias_for(np.zeros(n, np.int32), az, rows.dtype)
+        K.gemm(packed, ap, bias, mult, yz, yt)  # (N, R), transposed back below
+        return np.ascontiguousarray(yt.T).reshape(a.shape[:-1] + (n,))
 
 
 @op("QLinearConv", since=10)
@@ -167,7 +169,7 @@ class QLinearConv(_ConvBase):
                 packed = (w.reshape(m, w.shape[2], w.shape[3]).astype(np.int32) - zp
                           ).astype(np.int16)
             else:
-                packed = K.pack_rows(w.reshape(m, -1), w_zero_point)
+                packed = K.pack_weights(w.reshape(m, -1), w_zero_point)
             self._wpack = (w, w_zero_point, packed)
         m = w.shape[0]
         b = np.zeros(m, np.int32) if bias is None else np.array(bias, np.int32).reshape(-1)
