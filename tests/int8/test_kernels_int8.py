@@ -155,3 +155,27 @@ def test_kernels_under_boundscheck(tmp_path):
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
                        timeout=900)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-2000:]
+
+
+@pytest.mark.parametrize("forced", ["avx2", "avx512", "generic"])
+def test_other_instruction_sets(tmp_path, forced):
+    """The micro-kernel variants this CPU would not pick (one it can run: AVX2 / AVX512-BW
+    without VNNI / plain vector IR) give the same results."""
+    from tinyinfer.kernels import qlinear_int8 as K
+    host = K.isa()
+    if forced != "generic" and not (host.startswith("avx512") or (forced == "avx2" and
+                                                                  host == "avx2")):
+        pytest.skip(f"this CPU ({host}) cannot run {forced} code")
+    code = textwrap.dedent(f"""
+        import sys
+        sys.path.insert(0, {ROOT!r})
+        from tinyinfer.kernels import qlinear_int8
+        qlinear_int8._ISA = {forced!r}
+        import pytest
+        sys.exit(pytest.main(["-q", "-p", "no:cacheprovider", {os.path.abspath(__file__)!r},
+                              "-k", "not boundscheck and not other_instruction"]))
+    """)
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path), TINYINFER_IMPL="")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                       timeout=900)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-2000:]
