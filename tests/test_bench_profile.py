@@ -45,6 +45,19 @@ def test_bench_compares_with_onnxruntime(ppocr_dir):
     assert "after onnxruntime too" in r.stdout and "threads    1" in r.stdout
 
 
+def test_bench_memory_each_runtime_in_its_own_process(ppocr_dir):
+    pytest.importorskip("onnxruntime")
+    r = tinyinfer_cli("bench", os.path.join(ppocr_dir, CLS), "--shape", "x=1x3x48x192",
+                      "--threads", "1", "--compare", "onnxruntime", "--memory", "--warmup", "0")
+    assert r.returncode == 0, r.stderr
+    rows = {m.group(1): [float(v) for v in m.groups()[1:]] for m in re.finditer(
+        r"^(tinyinfer|onnxruntime) +(\d+) MB +(\d+) MB +(-?\d+) MB +([\d.]+) ms$", r.stdout, re.M)}
+    assert set(rows) == {"tinyinfer", "onnxruntime"}, r.stdout
+    for imported, peak, grown, _ in rows.values():
+        assert 0 < imported <= peak and abs(peak - imported - grown) <= 1
+    assert re.search(r"peak RSS +tinyinfer/onnxruntime = \d+\.\d\d", r.stdout), r.stdout
+
+
 def test_bench_reference_is_imported_lazily():
     code = ("import sys, tinyinfer.bench, tinyinfer.cli, tinyinfer.profiling, tinyinfer.memory;"
             "print([m for m in ('onnx', 'onnxruntime') if m in sys.modules])")

@@ -10,6 +10,12 @@ tinyinfer / other on the medians. Both runtimes see the same random inputs; the 
 of every output is printed. onnxruntime and onnx are imported here, lazily, only when asked for.
 Peak RSS is the process high-water mark (getrusage): the runtimes share the process, so the figure
 after the second runtime covers both.
+
+    report = memory(path, shapes, threads=1, runtimes=("tinyinfer", "onnxruntime"))
+    print(format_memory(report))      # `tinyinfer bench MODEL --memory [--compare onnxruntime]`
+
+measures each runtime in its own fresh Python process (`python -m tinyinfer.bench`, this file):
+the peak RSS after its imports, and after loading the model and running it `runs` times.
 """
 from __future__ import annotations
 
@@ -174,3 +180,119 @@ def format_bench(r: BenchReport) -> str:
     else:
         lines.append(f"peak RSS   {_mb(r.rss_before)} before loading, {_mb(t[0].rss)} after tinyinfer")
     return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- peak memory, one process each
+
+MEMORY_RUNTIMES = ("tinyinfer", "onnxruntime")
+_DTYPES = {"tensor(float)": np.float32, "tensor(double)": np.float64, "tensor(int64)": np.int64,
+           "tensor(int32)": np.int32, "tensor(uint8)": np.uint8, "tensor(int8)": np.int8,
+           "tensor(bool)": np.bool_, "tensor(float16)": np.float16}
+
+
+@dataclass
+class MemoryReport:
+    model: str
+    threads: int
+    runs: int
+    rows: List[dict]  # per runtime: name, rss_imported, rss_peak (bytes), run_s (median seconds)
+
+
+def _own_peak_rss() -> Optional[int]:
+    """This process's own high-water RSS: VmHWM where /proc exists (ru_maxrss of a child starts
+    at its parent's peak on Linux, which would count the parent's memory), else peak_rss()."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return peak_rss()
+
+
+def _child(kind: str, path: str, threads: int, shapes: Dict[str, tuple], runs: int) -> dict:
+    """Runs in the child process: import one runtime, load, run; the peaks are this process's."""
+    if kind == "tinyinfer":
+        from . import kernels
+        from .session import InferenceSession, SessionOptions
+        kernels.available()  # imports Numba (when installed and allowed), as a load would
+        imported = _own_peak_rss()
+        opts = SessionOptions()
+        opts.intra_op_num_threads = threads
+        sess = InferenceSession(path, opts)
+        feeds = fd.random_feeds(sess, shapes, seed=0)
+        run = lambda: sess.run(None, feeds)  # noqa: E731
+    elif kind == "onnxruntime":
+        import onnxruntime as ort
+        imported = _own_peak_rss()
+        so = ort.SessionOptions()
+        so.intra_op_num_threads = max(threads, 0)
+        so.inter_op_num_threads = 1 if threads > 0 else 0
+        sess = ort.InferenceSession(path, so, providers=["CPUExecutionProvider"])
+        rng = np.random.default_rng(0)
+        feeds = {}
+        for a in sess.get_inputs():
+            shape = shapes.get(a.name) or tuple(d if isinstance(d, int) and d > 0 else 1
+                                                for d in a.shape)
+            feeds[a.name] = rng.random(shape).astype(_DTYPES.get(a.type, np.float32))
+        run = lambda: sess.run(None, feeds)  # noqa: E731
+    else:
+        raise InputError(f"--memory measures {', '.join(MEMORY_RUNTIMES)}, got {kind!r}")
+    times = [_timed(run) for _ in range(max(1, runs))]
+    return {"name": kind, "rss_imported": imported, "rss_peak": _own_peak_rss(),
+            "run_s": float(np.median(times))}
+
+
+def memory(path: str, shapes: Dict[str, tuple] = None, threads: int = 0,
+           runtimes=MEMORY_RUNTIMES, runs: int = 3) -> MemoryReport:
+    """Peak RSS of each runtime in a fresh process of its own (nothing else imported)."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    rows = []
+    for kind in runtimes:
+        arg = json.dumps({"kind": kind, "path": os.path.abspath(path), "threads": threads,
+                          "shapes": {k: list(v) for k, v in (shapes or {}).items()}, "runs": runs})
+        env = dict(os.environ)
+        root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # this tinyinfer
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
+        if threads > 0:  # BLAS pools size themselves at import, before any option is read
+            for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+                env.setdefault(var, str(threads))
+        proc = subprocess.run([sys.executable, "-m", "tinyinfer.bench", arg], env=env,
+                              capture_output=True, text=True)
+        if proc.returncode != 0:
+            last = proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else proc.returncode
+            raise InputError(f"measuring the memory of {kind} on {path} failed: {last}")
+        rows.append(json.loads(proc.stdout.strip().splitlines()[-1]))
+    return MemoryReport(path, threads, runs, rows)
+
+
+def format_memory(r: MemoryReport) -> str:
+    lines = [f"model      {r.model}",
+             f"threads    {r.threads or 'default'}; each runtime in its own process, "
+             f"{r.runs} run(s) after loading",
+             "",
+             f"{'':14s}{'after imports':>15s}{'peak':>10s}{'peak - imports':>16s}{'run (median)':>14s}"]
+    for row in r.rows:
+        a, p = row["rss_imported"], row["rss_peak"]
+        lines.append(f"{row['name']:14s}{_mb(a):>15s}{_mb(p):>10s}"
+                     f"{_mb(None if a is None or p is None else p - a):>16s}"
+                     f"{row['run_s'] * 1e3:11.1f} ms")
+    if len(r.rows) == 2 and all(x["rss_peak"] for x in r.rows):
+        lines.append("")
+        lines.append(f"peak RSS   {r.rows[0]['name']}/{r.rows[1]['name']} = "
+                     f"{r.rows[0]['rss_peak'] / r.rows[1]['rss_peak']:.2f}")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":  # the child of memory(): one runtime, its peaks as one JSON line
+    import json
+    import sys
+
+    _a = json.loads(sys.argv[1])
+    print(json.dumps(_child(_a["kind"], _a["path"], int(_a["threads"]),
+                            {k: tuple(v) for k, v in _a["shapes"].items()}, int(_a["runs"]))))

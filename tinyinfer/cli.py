@@ -60,6 +60,11 @@ def cmd_bench(args) -> int:
     from .bench import bench, format_bench
 
     shapes = {k: fd.parse_shape(v) for k, v in fd.parse_assignments(args.shape, "--shape").items()}
+    if args.memory:  # each runtime in a process of its own, so each peak RSS is its own
+        from .bench import format_memory, memory
+        kinds = ("tinyinfer",) + ((args.compare,) if args.compare else ())
+        print(format_memory(memory(args.model, shapes, args.threads, kinds, max(1, args.warmup + 1))))
+        return 0
     print(format_bench(bench(args.model, shapes, args.threads, args.compare, args.runs, args.warmup)))
     return 0
 
@@ -197,6 +202,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also time onnxruntime or onnx.reference.ReferenceEvaluator on the same inputs")
     s.add_argument("--runs", type=int, default=10, help="timed runs (default 10)")
     s.add_argument("--warmup", type=int, default=2, help="untimed runs after the cold one (default 2)")
+    s.add_argument("--memory", action="store_true",
+                   help="peak RSS instead of times: each runtime in a fresh process of its own")
     s.set_defaults(func=cmd_bench)
 
     s = sub.add_parser("profile", help="time every node; tables per node and per op type, and a "

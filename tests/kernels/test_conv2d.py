@@ -87,6 +87,42 @@ def test_gemm_row_tiles(monkeypatch, tile_bytes):
     check(1, 3, 10, 10, 4, 1, (3, 3), (2, 2), (1, 1), (1, 1, 1, 1), want="conv2d_f32_gemm")
 
 
+@needs_numba
+@pytest.mark.parametrize("wd", [1, 2, 7, 8, 9, 17])
+@pytest.mark.parametrize("c,m,g,k,d,pads", [
+    (32, 8, 1, (3, 3), (1, 1), (1, 1, 1, 1)),
+    (32, 32, 1, (3, 3), (1, 1), (0, 0, 0, 0)),     # no pads: OW = W - 2
+    (40, 16, 1, (5, 5), (1, 1), (2, 2, 2, 2)),
+    (33, 5, 1, (3, 2), (1, 1), (0, 1, 2, 0)),      # asymmetric pads, non-square kernel
+    (32, 7, 1, (3, 3), (2, 2), (2, 2, 2, 2)),      # dilated
+    (64, 12, 2, (3, 3), (1, 1), (1, 1, 1, 1)),     # grouped
+])
+def test_taps(wd, c, m, g, k, d, pads):
+    if wd + pads[1] + pads[3] < (k[1] - 1) * d[1] + 1:
+        pytest.skip("the kernel does not fit the padded width")
+    check(2, c, 6, wd, m, g, k, (1, 1), d, pads, want="conv2d_f32_taps")
+    check(1, c, 6, wd, m, g, k, (1, 1), d, pads, bias=False, want="conv2d_f32_taps")
+
+
+@needs_numba
+@pytest.mark.parametrize("tile_bytes", [1, 4 * 9 * 8 * 12 * 3, 4 * 9 * 8 * 12 * 4 + 4, 1 << 30])
+def test_taps_row_tiles(monkeypatch, tile_bytes):
+    # 1 padded row per GEMM, 3 (remainder tile), just over 4, and the whole image at once
+    monkeypatch.setattr(conv2d, "TAP_TILE_BYTES", tile_bytes)
+    check(1, 32, 10, 10, 8, 1, (3, 3), (1, 1), (1, 1), (1, 1, 1, 1), want="conv2d_f32_taps")
+
+
+def test_taps_choice():
+    """Taps only where measured faster: stride 1, deep enough input, not more outputs."""
+    def pick(c, m, k=3, s=1, g=1):
+        win = W.resolve(None, "NOTSET", (20, 20), [k, k], [s, s], [1, 1], [k // 2] * 4)
+        return conv2d.choose((1, c, 20, 20), (m, c // g, k, k), g, win)
+    if not kernels.available():
+        pytest.skip("Numba kernels unavailable")
+    assert pick(96, 24) == "conv2d_f32_taps"
+    assert pick(96, 24, s=2) == pick(16, 24) == pick(64, 128) == pick(256, 256) == "conv2d_f32_gemm"
+
+
 @pytest.mark.parametrize("hw", [(1, 1), (3, 5), (8, 8)])
 def test_1x1_gemm(hw):
     if kernels.impl_choice() == "reference":
@@ -141,20 +177,24 @@ def test_epilogues(act, a0, a1):
     ref, win = reference(x, w, b, 3, [3, 3], [1, 1], [1, 1], [1, 1, 1, 1])
     z = rng.standard_normal((2, 3, 6, 17)).astype(np.float32)
     w1 = rng.standard_normal((3, 3, 1, 1)).astype(np.float32)
+    w32 = rng.standard_normal((3, 32, 3, 3)).astype(np.float32)
+    x32 = rng.standard_normal((2, 32, 6, 17)).astype(np.float32)
     for variant, ww, g, pads in (("dwconv2d_f32_nchw", w, 3, [1] * 4),
                                  ("conv2d_f32_gemm", None, 1, [1] * 4),
+                                 ("conv2d_f32_taps", w32, 1, [1] * 4),
                                  ("conv2d_f32_1x1", w1, 1, [0] * 4)):
         if ww is None:
             ww = rng.standard_normal((3, 3, 3, 3)).astype(np.float32)
         k = list(ww.shape[2:])
-        ref, win = reference(x, ww, b, g, k, [1, 1], [1, 1], pads)
-        assert conv2d.choose(x.shape, ww.shape, g, win) == variant
+        xv = x32 if ww is w32 else x
+        ref, win = reference(xv, ww, b, g, k, [1, 1], [1, 1], pads)
+        assert conv2d.choose(xv.shape, ww.shape, g, win) == variant
         wp = conv2d.pack(variant, ww, g)
-        y = conv2d.run(variant, x, wp, b, win, act, a0, a1)
+        y = conv2d.run(variant, xv, wp, b, win, act, a0, a1)
         np.testing.assert_allclose(y, act_reference(ref, act, a0, a1), rtol=1e-5, atol=1e-5)
         for bias in (b, None):  # with a residual: act((conv + b) + z)
             r = ref if bias is not None else ref - b.reshape(1, -1, 1, 1)
-            y = conv2d.run(variant, x, wp, bias, win, act, a0, a1, z)
+            y = conv2d.run(variant, xv, wp, bias, win, act, a0, a1, z)
             np.testing.assert_allclose(y, act_reference(r + z, act, a0, a1), rtol=1e-5, atol=1e-5)
     # the plain-Python definition of the epilogue agrees too
     assert abs(apply_act(np.float32(-2.0), act, a0, a1) - act_reference(np.array(-2.0), act, a0, a1)) < 1e-6

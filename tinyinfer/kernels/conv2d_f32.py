@@ -7,6 +7,11 @@
         adding the three taps per output in kw order, so the sums equal the general loop's
     conv2d_f32_im2col   the columns of rows [oh0, oh1) for one image, for a BLAS GEMM:
         cols[(c * KH + kh) * KW + kw, (oh - oh0) * OW + ow] = x[c, ih, iw]   (zero outside x)
+    conv2d_f32_padrows  rows [r0, r0 + R) of the zero-padded image, for the tap GEMM:
+        buf[c, r, j] = x[c, r0 + r - ph, j - pw]   (zero outside x), buf: (C, R, Wp)
+    conv2d_f32_tapsum   stride 1: adds the tap GEMM's planes t = T[(kh*KW + kw)*M + m] (each
+        tap's weights times the padded rows) into y at their offsets:
+        y[m, oh, ow] += t[(oh + kh*dh - r0) * Wp + ow + kw*dw]   for padded rows in [r0, r0+R)
     conv2d_f32_epilogue  y = act(y + b[m]) in place, over (N, M, S)
     conv2d_f32_epilogue_res  y = act((y + b[m]) + z) in place, z (N, M, S) the residual
 
@@ -26,6 +31,9 @@ SIGNATURES = {
                          "int64, float32, float32)",
     "conv2d_f32_im2col": "void(float32[:, :, ::1], float32[:, ::1], int64, int64, int64, int64, "
                          "int64, int64, int64, int64, int64, int64, int64)",
+    "conv2d_f32_padrows": "void(float32[:, :, ::1], float32[:, :, ::1], int64, int64, int64)",
+    "conv2d_f32_tapsum": "void(float32[:, ::1], float32[:, ::1], int64, int64, int64, int64, "
+                         "int64, int64, int64, int64)",
     "conv2d_f32_epilogue": "void(float32[:, :, ::1], float32[::1], int64, float32, float32)",
     "conv2d_f32_epilogue_res": "void(float32[:, :, ::1], float32[::1], float32[:, :, ::1], int64, "
                                "float32, float32)",
@@ -130,6 +138,45 @@ def conv2d_f32_im2col(x, cols, kh_n, kw_n, sh, sw, dh, dw, ph, pw, oh0, oh1, ow_
                             ds[i] = xs[i * sw]
                     for ow in range(hi, ow_n):
                         dst[base + ow] = 0.0
+
+
+def conv2d_f32_padrows(x, buf, r0, ph, pw):
+    c_n, h, wd = x.shape
+    r_n, wp = buf.shape[1], buf.shape[2]
+    lo = min(pw, wp)
+    hi = min(wp, pw + wd)
+    for c in range(c_n):
+        for r in range(r_n):
+            dst = buf[c, r]
+            ih = r0 + r - ph
+            if ih < 0 or ih >= h:
+                for j in range(wp):
+                    dst[j] = 0.0
+                continue
+            xr = x[c, ih]
+            for j in range(lo):
+                dst[j] = 0.0
+            ds = dst[lo:hi]
+            for j in range(ds.shape[0]):
+                ds[j] = xr[j]
+            for j in range(hi, wp):
+                dst[j] = 0.0
+
+
+def conv2d_f32_tapsum(t, y, kh_n, kw_n, dh, dw, r0, r_n, wp, ow_n):
+    m_n = y.shape[0]
+    oh_n = y.shape[1] // ow_n
+    for m in range(m_n):
+        for kh in range(kh_n):
+            for r in range(r_n):
+                oh = r0 + r - kh * dh  # padded row r0 + r is tap kh of output row oh
+                if oh < 0 or oh >= oh_n:
+                    continue
+                ys = y[m, oh * ow_n:(oh + 1) * ow_n]
+                for kw in range(kw_n):
+                    ts = t[(kh * kw_n + kw) * m_n + m, r * wp + kw * dw:]
+                    for i in range(ow_n):
+                        ys[i] += ts[i]
 
 
 def conv2d_f32_epilogue(y, b, act, a0, a1):
