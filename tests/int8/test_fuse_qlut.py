@@ -60,3 +60,49 @@ def test_chain_becomes_one_lookup_with_identical_results(dt, seed):
         assert f.dtype == p.dtype == np.float32 and f.shape == p.shape
         np.testing.assert_array_equal(f, p)
         np.testing.assert_array_equal(f, t)
+
+
+def _float_tail_model(dt, seed):
+    """PP-OCRv4's tail between two convolutions: bytes -> DQ -> Div(6) -> Sub(c, .) -> Mul((1,))
+    -> Q -> QLinearMul(w) -> DQ; one lookup from the first bytes to the last floats."""
+    rng = np.random.default_rng(seed)
+    z = (lambda v: np.asarray(v, dt))
+    zp = 0 if dt is np.int8 else 128
+    c = {"s1": np.float32(0.05), "z1": z(zp + 3), "six": np.float32(6.0),
+         "cst": np.float32(rng.uniform(-1, 1)), "one": np.array([1.5], np.float32),
+         "s2": np.float32(0.01), "z2": z(zp - 7), "w": z(rng.integers(-40, 40) + zp),
+         "sw": np.float32(0.02), "zw": z(zp), "s3": np.float32(0.004), "z3": z(zp + 1)}
+    n = [helper.make_node("QuantizeLinear", ["x", "s1", "z1"], ["q"]),
+         helper.make_node("DequantizeLinear", ["q", "s1", "z1"], ["f"]),
+         helper.make_node("Div", ["f", "six"], ["d"]),
+         helper.make_node("Sub", ["cst", "d"], ["e"]),
+         helper.make_node("Mul", ["e", "one"], ["g"]),
+         helper.make_node("QuantizeLinear", ["g", "s2", "z2"], ["h"]),
+         helper.make_node("QLinearMul", ["h", "s2", "z2", "w", "sw", "zw", "s3", "z3"], ["k"],
+                          domain=MS),
+         helper.make_node("DequantizeLinear", ["k", "s3", "z3"], ["y"])]
+    g = helper.make_graph(n, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT,
+                                                                 [2, 3, 40, 50])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+                          [numpy_helper.from_array(np.asarray(v), k) for k, v in c.items()])
+    return helper.make_model(g, opset_imports=[helper.make_opsetid("", 13),
+                                               helper.make_opsetid(MS, 1)],
+                             ir_version=8).SerializeToString()
+
+
+@pytest.mark.parametrize("dt", [np.uint8, np.int8])
+@pytest.mark.parametrize("seed", range(3))
+def test_chain_through_float_arithmetic_and_quantize(dt, seed):
+    b = _float_tail_model(dt, seed)
+    ops = [n.op_type for n in optimize(load_model(b), 99).graph.nodes]
+    assert ops == ["QuantizeLinear", "QLinearLookup"], ops
+    x = np.random.default_rng(seed).uniform(-8, 8, (2, 3, 40, 50)).astype(np.float32)
+    fused = tinyinfer.InferenceSession(b).run(None, {"x": x})[0]
+    plain = tinyinfer.InferenceSession(b, tinyinfer.SessionOptions(graph_optimization_level=0)
+                                       ).run(None, {"x": x})[0]
+    so = ort.SessionOptions()
+    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    theirs = ort.InferenceSession(b, so, providers=["CPUExecutionProvider"]).run(None, {"x": x})[0]
+    assert fused.shape == plain.shape == theirs.shape
+    np.testing.assert_array_equal(fused, plain)
+    np.testing.assert_array_equal(fused, theirs)

@@ -7,7 +7,10 @@ com.microsoft QLinearAdd / QLinearMul (other operand x, a chain member or a one-
 QLinearSigmoid, QLinearLeakyRelu, and a per-tensor DequantizeLinear of a chain member (then the
 table holds floats). Each member's own reference runs on all 256 values of x at load time, so
 the lookup equals running the chain, bit for bit. A QOperator HardSwish (QLinearAdd, QLinearMul,
-QLinearMul) is one lookup instead of three passes over the tensor. Called at the end of
+QLinearMul) is one lookup instead of three passes over the tensor. A chain goes on through float
+arithmetic with a one-value constant (Add/Sub/Mul/Div) and a per-tensor QuantizeLinear back to
+bytes, so PP-OCRv4's  QLinearConv -> affine -> HardSwish -> DQ -> Div(6) -> Q -> affine ->
+QLinearConv  keeps one lookup between the convolutions instead of four nodes. Called at the end of
 fuse_qdq (passes/fuse_qdq.py), so "tinyinfer.qdq" = "float" leaves graphs alone.
 """
 from __future__ import annotations
@@ -38,8 +41,49 @@ def _op_class(node: ir.Node):
         node.op_type)
 
 
-def _member(v: View, node: ir.Node, chains: dict):
+_FLOAT_BINARY = ("Add", "Sub", "Mul", "Div")
+
+
+def _float_member(v: View, node: ir.Node, chains: dict, opset: int):
+    """A standard Add/Sub/Mul/Div of a chain member (either side) and a one-value constant, or a
+    per-tensor QuantizeLinear of a chain member: the op's own reference on the 256 values."""
+    from ..registry import instantiate, lookup
+    if len(node.outputs) != 1 or not node.outputs[0] or not node.inputs or not node.inputs[0]:
+        return None
+    if node.op_type == "QuantizeLinear":
+        if node.inputs[0] not in chains or node.attributes.get("block_size", 0) or any(
+                not i or v.const(i) is None or v.const(i).size != 1 for i in node.inputs[1:]):
+            return None
+        data = (0,)
+    elif len(node.inputs) == 2 and all(node.inputs):
+        data = tuple(i for i, n in enumerate(node.inputs) if n in chains)
+        other = v.const(node.inputs[1 - data[0]]) if len(data) == 1 else None
+        if other is None or other.size != 1 or other.ndim > 1:
+            return None
+    else:
+        return None
+    root, t, rank = chains[node.inputs[data[0]]]
+    if t.dtype in _BYTES and node.op_type != "QuantizeLinear":
+        return None  # integer arithmetic on bytes: not what a quantised graph means here
+    args = [t if i in data else v.const(n) for i, n in enumerate(node.inputs)]
+    if node.op_type != "QuantizeLinear":  # a (1,) constant broadcasts a 0-d x to rank 1
+        rank = max([rank] + [a.ndim for i, a in enumerate(args) if i not in data])
+    try:
+        op = instantiate(lookup(node.op_type, "", opset, node), node, dict(node.attributes))
+        with np.errstate(all="ignore"):
+            y = np.asarray(op.run(*args))
+    except Exception:
+        return None
+    if y.size != 256:
+        return None
+    return root, y.reshape(256), rank
+
+
+def _member(v: View, node: ir.Node, chains: dict, opset: int = 0):
     """(root, table, min_rank) when `node` is a byte function of one tensor, else None."""
+    if node.domain in STANDARD and (node.op_type in _FLOAT_BINARY or
+                                    node.op_type == "QuantizeLinear"):
+        return _float_member(v, node, chains, opset) if opset else None
     cls = _op_class(node)
     if cls is None or len(node.outputs) != 1 or not node.outputs[0]:
         return None
@@ -77,7 +121,10 @@ def _member(v: View, node: ir.Node, chains: dict):
     if root is None:
         return None
     if node.op_type == "DequantizeLinear":
-        if not chained or node.attributes.get("block_size", 0) or args[1].size != 1 or (
+        # of the root itself (not chained): a weight, or only worth it when float ops follow
+        # (fuse_qlut keeps the DequantizeLinear unless chain members read all of it)
+        if (not chained and v.const(root) is not None) or node.attributes.get("block_size", 0) \
+                or args[1].size != 1 or (
                 len(args) > 2 and args[2] is not None and args[2].size != 1):
             return None
     attrs = {k: val for k, val in node.attributes.items()}
@@ -95,8 +142,9 @@ def fuse_qlut(model: ir.Model) -> ir.Model:
     g = model.graph
     v = View(g)
     chains, put, new_inits = {}, {}, {}
+    opset = dict(model.opset_import).get("", 0) or dict(model.opset_import).get("ai.onnx", 0)
     for node in g.nodes:
-        m = _member(v, node, chains)
+        m = _member(v, node, chains, opset)
         if m is None:
             continue
         root, table, rank = m
@@ -106,6 +154,16 @@ def fuse_qlut(model: ir.Model) -> ir.Model:
         put[id(node)] = ir.Node("QLinearLookup", (root, tname), node.outputs,
                                 {"min_rank": rank} if rank else {}, node.name + "_lut",
                                 OWN_DOMAIN)
+    # a DequantizeLinear of the root stays as it is unless chain members read all of it
+    readers = {}
+    for node in g.nodes:
+        for i in node.inputs:
+            readers.setdefault(i, []).append(node)
+    for node in g.nodes:
+        if (id(node) in put and node.op_type == "DequantizeLinear"
+                and put[id(node)].inputs[0] == node.inputs[0]
+                and not all(id(r) in put for r in readers.get(node.outputs[0], []))):
+            del put[id(node)]
     if not put:
         return model
     graph = prune(rebuild(g, put=put, new_inits=new_inits))
