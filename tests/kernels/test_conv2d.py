@@ -47,8 +47,12 @@ WIDTHS = [1, 2, 7, 8, 9, 15, 16, 17, 33]
     ((3, 3), (1, 1), (2, 2), (2, 2, 2, 2)),
     ((3, 2), (2, 1), (1, 1), (0, 1, 2, 0)),   # asymmetric pads, non-square kernel
     ((1, 1), (1, 1), (1, 1), (0, 0, 0, 0)),
+    ((3, 3), (2, 2), (1, 1), (1, 1, 0, 0)),   # stride-2 3 taps without end pads (SAME_UPPER)
+    ((3, 3), (2, 2), (1, 1), (0, 1, 2, 2)),   # ... and with extra end pads (outputs past x)
 ])
 def test_depthwise(wd, k, s, d, pads):
+    if wd + pads[1] + pads[3] < (k[1] - 1) * d[1] + 1:
+        pytest.skip("the kernel does not fit the padded width")
     check(2, 5, 6, wd, 5, 5, k, s, d, pads, want="dwconv2d_f32_nchw")
 
 

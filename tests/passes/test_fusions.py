@@ -119,13 +119,13 @@ def test_channel_shuffle():
 @pytest.mark.parametrize("act, extra", [
     ("Relu", {}), ("LeakyRelu", {"alpha": 0.2}), ("HardSigmoid", {"alpha": 0.25, "beta": 0.4}),
     ("Sigmoid", {}), ("Clip", {}), ("HardSwish", {}), ("Tanh", {})])
-@pytest.mark.parametrize("residual", [False, True])
+@pytest.mark.parametrize("residual", [False, "Add", "Sum"])
 def test_conv_epilogue_fusion_is_bit_identical(act, extra, residual):
     nodes = [helper.make_node("Conv", ["x", "w", "b"], ["c"], pads=[1, 1, 1, 1])]
     inputs = [vi("x", X)]
     src = "c"
     if residual:
-        nodes.append(helper.make_node("Add", ["z", "c"], ["a"]))
+        nodes.append(helper.make_node(residual, ["z", "c"], ["a"]))
         inputs.append(vi("z", [2, 3, 5, 5]))
         src = "a"
     act_inputs = [src, "lo", "hi"] if act == "Clip" else [src]

@@ -3,8 +3,9 @@
     dwconv2d_f32_nchw   depthwise (C/group = 1, channel multiplier M/C), direct loops:
         out[n, m, oh, ow] = b[m] + sum_{kh,kw} w[m, kh, kw] * x[n, m // mult, ih, iw]
         ih = oh * sh - ph + kh * dh,  iw = ow * sw - pw + kw * dw   (taps outside x are zero)
-        3 taps wide, stride 1, pad 1, OW = W (the common 3x3 "same" case): one pass per input row
-        adding the three taps per output in kw order, so the sums equal the general loop's
+        3 taps wide, stride 1, pad 1, OW = W (the common 3x3 "same" case), or stride 2, pad 1:
+        one pass per input row adding the three taps per output in kw order, so the sums equal
+        the general loop's
     conv2d_f32_im2col   the columns of rows [oh0, oh1) for one image, for a BLAS GEMM:
         cols[(c * KH + kh) * KW + kw, (oh - oh0) * OW + ow] = x[c, ih, iw]   (zero outside x)
     conv2d_f32_padrows  rows [r0, r0 + R) of the zero-padded image, for the tap GEMM:
@@ -61,6 +62,10 @@ def dwconv2d_f32_nchw(x, w, b, out, sh, sw, dh, dw, ph, pw, mult, act, a0, a1):
     for kw in range(kw_n):
         los[kw], his[kw] = _tap_range(kw * dw - pw, sw, wd, ow_n)
     same3 = kw_n == 3 and sw == 1 and dw == 1 and pw == 1 and ow_n == wd
+    # 3 taps, stride 2, pad 1 (MobileNet/ShuffleNet downsampling): interior outputs [1, i2) read
+    # columns 2i-1 .. 2i+1, all inside x; the few others check each tap
+    tap3s2 = kw_n == 3 and sw == 2 and dw == 1 and pw == 1
+    i2 = max(1, min(ow_n, (wd - 2) // 2 + 1)) if wd >= 2 else 1
     for n in range(n_img):
         for m in range(m_out):
             xc = x[n, m // mult]
@@ -91,6 +96,27 @@ def dwconv2d_f32_nchw(x, w, b, out, sh, sw, dh, dw, ph, pw, mult, act, a0, a1):
                             v += w0 * xr[wd - 2]
                             v += w1 * xr[wd - 1]
                             row[wd - 1] = v
+                        continue
+                    if tap3s2:  # 3 taps in kw order per output, as the general loop adds them
+                        w0, w1, w2 = w[m, kh, 0], w[m, kh, 1], w[m, kh, 2]
+                        for i in range(1, i2):
+                            v = row[i]
+                            v += w0 * xr[2 * i - 1]
+                            v += w1 * xr[2 * i]
+                            v += w2 * xr[2 * i + 1]
+                            row[i] = v
+                        for i in range(ow_n):
+                            if 1 <= i < i2:
+                                continue
+                            v = row[i]
+                            c = 2 * i - 1
+                            if 0 <= c < wd:
+                                v += w0 * xr[c]
+                            if 0 <= c + 1 < wd:
+                                v += w1 * xr[c + 1]
+                            if 0 <= c + 2 < wd:
+                                v += w2 * xr[c + 2]
+                            row[i] = v
                         continue
                     for kw in range(kw_n):
                         wv = w[m, kh, kw]

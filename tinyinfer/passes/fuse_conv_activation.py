@@ -3,6 +3,7 @@
     # act(Conv(x, w, b) + z)   ->  FusedConv(x, w, b, z, activation=act, ...)  (ai.tinyinfer)
     # act(Conv(x, w, b))       ->  FusedConv(x, w, b, activation=act, ...)
     # Conv(x, w, b) + z        ->  FusedConv(x, w, b, z)
+    # Sum(Conv(x, w, b), z)    ->  the same: a two-input Sum is an Add (old ShuffleNet exports)
 act is Relu, LeakyRelu, Clip (constant bounds), HardSigmoid, HardSwish, Sigmoid, Swish or Tanh.
 Every intermediate must be read by the chain alone. The fused op runs the same reference
 functions in the same order, so outputs are bit-identical.
@@ -60,7 +61,7 @@ def fuse_conv_activation(model: ir.Model) -> ir.Model:
             continue
         inputs = list(conv.inputs) + [""] * (3 - len(conv.inputs))
         chain, out, attrs = [], y, {}
-        if nxt.op_type == "Add" and nxt.domain in STANDARD and len(nxt.inputs) == 2:
+        if nxt.op_type in ("Add", "Sum") and nxt.domain in STANDARD and len(nxt.inputs) == 2:
             z = other_input(nxt, y)
             if not z:
                 continue
