@@ -179,3 +179,21 @@ def test_other_instruction_sets(tmp_path, forced):
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
                        timeout=900)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-2000:]
+
+
+@pytest.mark.skipif(not kernels.available(), reason="kernels unavailable")
+@pytest.mark.parametrize("n", [4095, 4096, 4097, 70000])
+@pytest.mark.parametrize("xt,tt", [(np.uint8, np.uint8), (np.int8, np.int8), (np.int8, np.uint8),
+                                   (np.uint8, np.float32), (np.int8, np.float64)])
+def test_lookup_kernel_equals_take(n, xt, tt):
+    from tinyinfer.ops.qlinear_lookup import QLinearLookup
+    rng = np.random.default_rng(n)
+    xi = np.iinfo(xt)
+    x = rng.integers(xi.min, xi.max + 1, (2, n)).astype(xt)
+    table = (rng.uniform(-300, 300, 256) if tt in (np.float32, np.float64)
+             else rng.integers(0, 256, 256)).astype(tt)
+    op = QLinearLookup(_node("QLinearLookup"))
+    for xv in (x, x[:, ::-1], np.broadcast_to(x[:1], x.shape)):  # contiguous, strided, read-only
+        y = op.run(xv, table)
+        assert y.dtype == table.dtype and y.shape == xv.shape
+        np.testing.assert_array_equal(y, np.take(table, xv.view(np.uint8)))

@@ -47,6 +47,7 @@ _MODULES = {
     "conv2d_f32_im2col": "conv2d_f32",
     "qgemm_s16": "qgemm_int8",
     "qconv2d": "qgemm_int8",
+    "qlookup": "qlookup_int8",
 }
 
 
