@@ -197,3 +197,21 @@ def test_lookup_kernel_equals_take(n, xt, tt):
         y = op.run(xv, table)
         assert y.dtype == table.dtype and y.shape == xv.shape
         np.testing.assert_array_equal(y, np.take(table, xv.view(np.uint8)))
+
+
+@pytest.mark.skipif(not kernels.available(), reason="kernels unavailable")
+@pytest.mark.parametrize("tile_bytes", [1, 3000, 1 << 19])
+@pytest.mark.parametrize("wt", [np.int8, np.uint8])
+def test_im2col_row_tiles_equal_reference(monkeypatch, tile_bytes, wt):
+    """Outputs computed a few rows at a time (the tile is a strided slice of y) are the same."""
+    from tinyinfer.kernels import qlinear_int8 as K
+    monkeypatch.setattr(K, "TILE_BYTES", tile_bytes)
+    rng = np.random.default_rng(tile_bytes)
+    wi = np.iinfo(wt)
+    x = rng.integers(0, 256, (2, 5, 13, 11)).astype(np.uint8)
+    w = rng.integers(wi.min, wi.max + 1, (6, 5, 3, 3)).astype(wt)
+    attrs = dict(strides=[1, 1], pads=[1, 1, 1, 1])
+    a, v = _conv(x, w, attrs, np.uint8, wt, True, 1, False)
+    b, _ = _conv(x, w, attrs, np.uint8, wt, True, 1, True)
+    assert v == "qconv2d_im2col"
+    np.testing.assert_array_equal(a, b)

@@ -243,11 +243,16 @@ def qconv2d(variant, x, x_zp, wpack, w_shape, bias, mult, y_zp, y_dtype, win):
         flip = 128 if x.dtype == np.int8 else 0
         bv, fill = bp.view(np.uint8).reshape(bp.shape + (4,)), x_zp + flip
         im2col = get(f"qconv2d_{src}_im2col8")
+    # a tile of rows is a strided column slice of y; the GEMM writes C-contiguous (M, cols) blocks
+    tile = np.empty(m * rows * ow, y_dtype) if rows < oh else None
     for i in range(n):
         for r0 in range(0, oh, rows):
             r1 = min(oh, r0 + rows)
             bv.fill(fill)
             im2col(x[i], np.int32(flip), bv, kh, kw, sh, sw, dh, dw, ph, pw, r0, r1, ow)
+            dst = y3[i] if tile is None else tile[:m * (r1 - r0) * ow].reshape(m, (r1 - r0) * ow)
             g(pk.a32, bp[:-(-(r1 - r0) * ow // w)], bias, mult, np.int32(y_zp), np.int32(lo),
-              np.int32(hi), y3[i, :, r0 * ow:r1 * ow])
+              np.int32(hi), dst)
+            if tile is not None:
+                y3[i, :, r0 * ow:r1 * ow] = dst
     return y
