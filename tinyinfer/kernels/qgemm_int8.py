@@ -356,18 +356,20 @@ def _qdw_plane(x, xzp, w, bias, mult, zp, lo_q, hi_q, out, sh, sw, dh, dw, ph, p
 
     plane: (HP * WP + (KW - 1) * DW,) int16, HP = (OH - 1) * SH + (KH - 1) * DH + 1,
            WP = (OW - 1) * SW + (KW - 1) * DW + 1: plane[r * WP + q] = x[r - ph, q - pw] - x_zp
-    acc:   (OH * WP,) int32. With unit strides every tap is one long run over the flat plane,
-           acc[q] += w * plane[q + kh * DH * WP + kw * DW] (columns OW..WP-1 of a row are
-           junk, never stored); otherwise one run per output row.
+    acc:   (OH * WP,) int32, the sums at every column (stride 1 along W; the epilogue keeps
+           every SW-th). With SH = 1 each tap is one run over the flat plane,
+           acc[q] += w * plane[q + kh * DH * WP + kw * DW] (the last (KW - 1) * DW columns of a
+           row are junk, never stored); otherwise one run per output row. Runs are slices
+           indexed from 0, which LLVM vectorises (an offset index defeats it: 10x slower).
     """
     c_n, h, wd = x.shape
     m_out, oh_n, ow_n = out.shape
     kh_n, kw_n = w.shape[1], w.shape[2]
     wp = (ow_n - 1) * sw + (kw_n - 1) * dw + 1
     hp = (oh_n - 1) * sh + (kh_n - 1) * dh + 1
+    wq = (ow_n - 1) * sw + 1                  # columns computed per output row
     n_acc = oh_n * wp
-    for i in range(plane.shape[0]):
-        plane[i] = 0
+    plane[:] = 0
     q0 = min(max(pw, 0), wp)                  # plane columns [q0, q1) hold x columns
     q1 = min(max(pw + wd, q0), wp)
     cur = -1
@@ -378,36 +380,30 @@ def _qdw_plane(x, xzp, w, bias, mult, zp, lo_q, hi_q, out, sh, sw, dh, dw, ph, p
             xc = x[c]
             for r in range(hp):
                 ih = r - ph
-                row = r * wp
                 if ih < 0 or ih >= h:
                     continue                  # stays 0 from the first fill
-                xr = xc[ih]
-                for q in range(q0, q1):
-                    plane[row + q] = np.int16(np.int32(xr[q - pw]) - xzp)
-        b = bias[m]
-        for i in range(n_acc):
-            acc[i] = b
+                dst = plane[r * wp + q0:r * wp + q1]
+                src = xc[ih, q0 - pw:q1 - pw]
+                for i in range(dst.shape[0]):
+                    dst[i] = np.int16(np.int32(src[i]) - xzp)
+        acc[:] = bias[m]
         for kh in range(kh_n):
             for kw in range(kw_n):
                 wv = np.int32(w[m, kh, kw])
                 off = kh * dh * wp + kw * dw
-                if sh == 1 and sw == 1:
+                if sh == 1:
                     src = plane[off:off + n_acc]
                     for i in range(n_acc):
                         acc[i] += wv * np.int32(src[i])
                 else:
                     for oh in range(oh_n):
-                        a = acc[oh * wp:oh * wp + ow_n]
-                        src = plane[oh * sh * wp + off:]
-                        if sw == 1:
-                            for i in range(ow_n):
-                                a[i] += wv * np.int32(src[i])
-                        else:
-                            for i in range(ow_n):
-                                a[i] += wv * np.int32(src[i * sw])
+                        a = acc[oh * wp:oh * wp + wq]
+                        src = plane[oh * sh * wp + off:oh * sh * wp + off + wq]
+                        for i in range(wq):
+                            a[i] += wv * np.int32(src[i])
         mu = mult[m]
         for oh in range(oh_n):
-            _requant_row(acc[oh * wp:oh * wp + ow_n], 0, mu, zp, lo_q, hi_q, out[m, oh])
+            _requant_row(acc[oh * wp:oh * wp + wq:sw], 0, mu, zp, lo_q, hi_q, out[m, oh])
 
 
 qconv2d_u8_dwplane = qconv2d_s8_dwplane = _qdw_plane
