@@ -75,3 +75,24 @@ def test_epilogue_rounds_like_the_reference(act, attrs, residual):
     if code == 0:  # Sigmoid, Swish, Tanh: FusedConv applies NumPy's after the kernel
         out = op.epilogue(out)
     np.testing.assert_array_equal(out, ref)
+
+
+@pytest.mark.parametrize("n", [0, 1, 7, 8, 9, 16, 17, 1000])
+@pytest.mark.parametrize("mode", [1, 2, 3])
+def test_scale_shift_kernel_equals_numpy_steps(n, mode):
+    """act_f32_scale_shift: x * s, then + t, each rounded to float32 as np.multiply/np.add."""
+    from tinyinfer import kernels
+    if not kernels.available():
+        pytest.skip("Numba kernels unavailable")
+    rng = np.random.default_rng(n)
+    x = (rng.standard_normal(n) * 10).astype(np.float32)
+    if n >= 4:
+        x[:4] = [np.inf, -np.inf, np.nan, -0.0]
+    s, t = np.float32(0.7310586), np.float32(-0.123)
+    want = x.copy()
+    if mode & 1:
+        want = np.multiply(want, s)
+    if mode & 2:
+        want = np.add(want, t)
+    kernels.get("act_f32_scale_shift")(x, s, t, mode)
+    np.testing.assert_array_equal(x, want)

@@ -9,6 +9,7 @@ from passes_helpers import helper, init, model, ops, rand, same_outputs, vi
 from tinyinfer.passes import optimize
 from tinyinfer.passes.fuse_channel_shuffle import fuse_channel_shuffle
 from tinyinfer.passes.fuse_conv_activation import fuse_conv_activation
+from tinyinfer.passes.fuse_conv_scale_shift import fuse_conv_scale_shift
 from tinyinfer.passes.fuse_gelu import fuse_gelu
 from tinyinfer.passes.fuse_hard_sigmoid import fuse_hard_sigmoid
 from tinyinfer.passes.fuse_hard_swish import fuse_hard_swish
@@ -138,6 +139,37 @@ def test_conv_epilogue_fusion_is_bit_identical(act, extra, residual):
     if residual:
         feeds["z"] = rand(2, 3, 5, 5, seed=4)
     assert same_outputs(m, after, feeds) == 0.0
+
+
+@pytest.mark.parametrize("steps", [("Mul", "Add"), ("Mul",), ("Add",), ("Add", "Mul")])
+@pytest.mark.parametrize("act", ["HardSwish", "Relu"])
+@pytest.mark.parametrize("impl", ["", "reference"])
+def test_conv_scale_shift_is_bit_identical(monkeypatch, steps, act, impl):
+    """PP-LCNetV3's learnable affine block after the activation: scalar Mul, then Add."""
+    monkeypatch.setenv("TINYINFER_IMPL", impl)
+    nodes = [helper.make_node("Conv", ["x", "w", "b"], ["c"], pads=[1, 1, 1, 1]),
+             helper.make_node(act, ["c"], ["a"])]
+    src = "a"
+    for i, op in enumerate(steps):  # constant first for Mul, second for Add: both orders occur
+        ins = ["s", src] if op == "Mul" else [src, "t"]
+        nodes.append(helper.make_node(op, ins, [f"y{i}"]))
+        src = f"y{i}"
+    m = model(nodes, [vi("x", X)], [vi(src)],
+              [init("w", rand(3, 4, 3, 3)), init("b", rand(3, seed=2)),
+               init("s", np.float32([0.7310586])), init("t", np.float32(-0.123))], opset=14)
+    after = fuse_conv_scale_shift(fuse_conv_activation(m))
+    # a Mul after the Add is not part of the affine step: it stays
+    assert ops(after) == ({"FusedConv": 1, "Mul": 1} if steps == ("Add", "Mul") else {"FusedConv": 1})
+    assert same_outputs(m, after, {"x": rand(*X, seed=3)}) == 0.0
+
+
+def test_conv_scale_shift_needs_a_one_element_constant_of_the_same_dtype():
+    nodes = [helper.make_node("Conv", ["x", "w"], ["c"]), helper.make_node("Relu", ["c"], ["a"]),
+             helper.make_node("Mul", ["a", "s"], ["y"]), helper.make_node("Mul", ["y", "d"], ["z"])]
+    m = model(nodes, [vi("x", X)], [vi("z")],
+              [init("w", rand(3, 4, 1, 1)), init("s", rand(1, 3, 1, 1)), init("d", np.float64(2.0))])
+    after = fuse_conv_scale_shift(fuse_conv_activation(m))
+    assert ops(after) == {"FusedConv": 1, "Mul": 2}
 
 
 def test_conv_output_read_twice_is_not_fused():

@@ -3,9 +3,9 @@
     dwconv2d_f32_nchw   depthwise (C/group = 1, channel multiplier M/C), direct loops:
         out[n, m, oh, ow] = b[m] + sum_{kh,kw} w[m, kh, kw] * x[n, m // mult, ih, iw]
         ih = oh * sh - ph + kh * dh,  iw = ow * sw - pw + kw * dw   (taps outside x are zero)
-        3 taps wide, stride 1, pad 1, OW = W (the common 3x3 "same" case), or stride 2, pad 1:
-        one pass per input row adding the three taps per output in kw order, so the sums equal
-        the general loop's
+        3 taps wide, stride 1, pad 1, OW = W (the common 3x3 "same" case), or stride 2, pad 1,
+        and 5 taps wide, stride 1, pad 2, OW = W: one pass per input row adding the taps per
+        output in kw order, so the sums equal the general loop's
     conv2d_f32_im2col   the columns of rows [oh0, oh1) for one image, for a BLAS GEMM:
         cols[(c * KH + kh) * KW + kw, (oh - oh0) * OW + ow] = x[c, ih, iw]   (zero outside x)
     conv2d_f32_padrows  rows [r0, r0 + R) of the zero-padded image, for the tap GEMM:
@@ -65,6 +65,8 @@ def dwconv2d_f32_nchw(x, w, b, out, sh, sw, dh, dw, ph, pw, mult, act, a0, a1):
     # 3 taps, stride 2, pad 1 (MobileNet/ShuffleNet downsampling): interior outputs [1, i2) read
     # columns 2i-1 .. 2i+1, all inside x; the few others check each tap
     tap3s2 = kw_n == 3 and sw == 2 and dw == 1 and pw == 1
+    # 5 taps, stride 1, pad 2, OW = W (PP-LCNet's 5x5 depthwise): interior outputs [2, W - 2)
+    same5 = kw_n == 5 and sw == 1 and dw == 1 and pw == 2 and ow_n == wd
     i2 = max(1, min(ow_n, (wd - 2) // 2 + 1)) if wd >= 2 else 1
     for n in range(n_img):
         for m in range(m_out):
@@ -97,6 +99,31 @@ def dwconv2d_f32_nchw(x, w, b, out, sh, sw, dh, dw, ph, pw, mult, act, a0, a1):
                             v += w1 * xr[wd - 1]
                             row[wd - 1] = v
                         continue
+                    if same5:  # 5 taps in kw order per output, as the general loop adds them
+                        w0, w1, w2 = w[m, kh, 0], w[m, kh, 1], w[m, kh, 2]
+                        w3, w4 = w[m, kh, 3], w[m, kh, 4]
+                        # slices from 0: non-negative indices, so LLVM drops the wraparound
+                        rs = row[2:max(2, wd - 2)]
+                        x0, x1, x2, x3, x4 = xr[0:], xr[1:], xr[2:], xr[3:], xr[4:]
+                        for j in range(rs.shape[0]):
+                            v = rs[j]
+                            v += w0 * x0[j]
+                            v += w1 * x1[j]
+                            v += w2 * x2[j]
+                            v += w3 * x3[j]
+                            v += w4 * x4[j]
+                            rs[j] = v
+                        e0 = min(2, wd)
+                        e1 = max(e0, wd - 2)
+                        for e in range(e0 + wd - e1):  # the outputs within 2 of an edge
+                            i = e if e < e0 else e1 + e - e0
+                            v = row[i]
+                            for k in range(5):
+                                c = i - 2 + k
+                                if 0 <= c < wd:
+                                    v += w[m, kh, k] * xr[c]
+                            row[i] = v
+                        continue
                     if tap3s2:  # 3 taps in kw order per output, as the general loop adds them
                         w0, w1, w2 = w[m, kh, 0], w[m, kh, 1], w[m, kh, 2]
                         for i in range(1, i2):
@@ -105,9 +132,10 @@ def dwconv2d_f32_nchw(x, w, b, out, sh, sw, dh, dw, ph, pw, mult, act, a0, a1):
                             v += w1 * xr[2 * i]
                             v += w2 * xr[2 * i + 1]
                             row[i] = v
-                        for i in range(ow_n):
-                            if 1 <= i < i2:
-                                continue
+                        for e in range(1 + max(0, ow_n - i2)):  # output 0 and those past i2
+                            i = 0 if e == 0 else i2 + e - 1
+                            if i >= ow_n:
+                                break
                             v = row[i]
                             c = 2 * i - 1
                             if 0 <= c < wd:

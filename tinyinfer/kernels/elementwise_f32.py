@@ -6,6 +6,8 @@
         ACT_SIGMOID 5: 1 / (1 + exp(-v))                           ACT_LEAKYRELU 6: v if v >= 0 else a0 * v
         ACT_SWISH 7: v * sigmoid(a0 * v)                           ACT_TANH 8: tanh(v)
     act_f32_inplace(x, act, a0, a1)   x = act(x) over a flat float32 array, in place
+    act_f32_scale_shift(x, s, t, mode)   x = (x * s) + t in place over a flat float32 array;
+        mode 1: only * s, 2: only + t, 3: both (each step rounds to float32, as Mul then Add)
     batchnorm_f32_nchw(x, a, c, s, d, act, out)   over (N, C, S), per channel ch:
         out = act(((x * a[ch] + c[ch]) * s[ch]) + d[ch])   s, d of length 0: that step is absent
         BatchNormalization's inference form (ops/batch_norm.py computes a, c), and FusedBatchNorm's
@@ -23,6 +25,7 @@ import numpy as np
 SIGNATURES = {
     "act_f32_inplace": "void(float32[::1], int64, float32, float32)",
     "act_f32_clip": "void(float32[::1], float32[::1], float32, float32)",
+    "act_f32_scale_shift": "void(float32[::1], float32, float32, int64)",
     "batchnorm_f32_nchw": "void(float32[:, :, ::1], float32[::1], float32[::1], float32[::1], "
                           "float32[::1], int64, float32[:, :, ::1])",
 }
@@ -114,6 +117,19 @@ def act_f32_clip(x, out, lo, hi):
         if v > hi:
             v = hi
         out[i] = v
+
+
+def act_f32_scale_shift(x, s, t, mode):
+    if mode == 1:
+        for i in range(x.shape[0]):
+            x[i] = x[i] * s
+    elif mode == 2:
+        for i in range(x.shape[0]):
+            x[i] = x[i] + t
+    else:
+        for i in range(x.shape[0]):
+            v = x[i] * s
+            x[i] = v + t
 
 
 def batchnorm_f32_nchw(x, a, c, s, d, act, out):

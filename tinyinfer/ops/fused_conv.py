@@ -1,10 +1,12 @@
 """FusedConv — Conv with its epilogue: an optional residual add, then an optional activation
 (domain ai.tinyinfer; passes/fuse_conv_activation.py creates it, onnxruntime has the same op).
 
-    y = act(Conv(x, w, b) + z)
+    y = act(Conv(x, w, b) + z) * post_scale + post_shift
         x: (N, C, D...)  w: (M, C/group, k...)  b: (M,)  z: broadcastable to y (optional)
         activation: "" | Relu | LeakyRelu(alpha) | Clip(min, max) | HardSigmoid(alpha, beta)
                     | HardSwish | Sigmoid | Swish(alpha) | Tanh
+        post_scale, post_shift: optional scalars after the activation (a Mul and an Add by a
+        one-element constant, PP-LCNetV3's learnable affine block; passes/fuse_conv_scale_shift.py)
 The reference runs the Conv reference, then the same reference functions the unfused graph
 ran, so the result is bit-identical to the unfused graph. A Numba kernel may replace run().
 """
@@ -29,7 +31,7 @@ ACTIVATIONS = ("", "Relu", "LeakyRelu", "Clip", "HardSigmoid", "HardSwish", "Sig
 class FusedConv(Conv):
     def __init__(self, node, *, activation="", alpha=None, beta=None, min=None, max=None,  # noqa: A002
                  auto_pad="NOTSET", dilations=None, group=1, kernel_shape=None, pads=None,
-                 strides=None):
+                 strides=None, post_scale=None, post_shift=None):
         super().__init__(node, auto_pad=auto_pad, dilations=dilations, group=group,
                          kernel_shape=kernel_shape, pads=pads, strides=strides)
         act = activation.decode() if isinstance(activation, bytes) else str(activation)
@@ -42,11 +44,37 @@ class FusedConv(Conv):
         self.beta = db if beta is None else float(beta)
         self.min = -math.inf if min is None else float(min)
         self.max = math.inf if max is None else float(max)
+        self.post_scale = None if post_scale is None else float(post_scale)
+        self.post_shift = None if post_shift is None else float(post_shift)
 
     def prepare(self, x, w, b=None, z=None):
         super().prepare(x, w, b)
 
     def run(self, x, w, b=None, z=None):
+        y = self._run_act(x, w, b, z)
+        if self.post_scale is None and self.post_shift is None:
+            return y
+        return self.scale_shift(y)
+
+    def scale_shift(self, y):
+        """y * post_scale + post_shift, each step rounded in y's dtype as the Mul and Add nodes
+        did (y is this op's own fresh output, so it is updated in place)."""
+        s, t = self.post_scale, self.post_shift
+        mode = (s is not None) + 2 * (t is not None)
+        if y.dtype == np.float32 and y.flags.c_contiguous and y.flags.writeable \
+                and self._fast_act is not None:
+            from ..kernels import get  # noqa: PLC0415 - stdlib/NumPy only at import time
+            k = get("act_f32_scale_shift")
+            if k is not None:
+                k(y.reshape(-1), np.float32(s or 0.0), np.float32(t or 0.0), mode)
+                return y
+        if s is not None:
+            y = np.multiply(y, np.asarray(s, dtype=y.dtype))
+        if t is not None:
+            y = np.add(y, np.asarray(t, dtype=y.dtype))
+        return y
+
+    def _run_act(self, x, w, b=None, z=None):
         fast = self._fast_act
         if fast is not None and (z is None or z.dtype == np.float32):
             y = None

@@ -5,7 +5,8 @@
         1        basic: Constant nodes -> initializers, Identity/Dropout removal, constant
                  folding, BatchNormalization and constant Mul/Add folded into Conv/Gemm weights
         2, 99    extended/all: also pattern recognition (HardSigmoid, HardSwish, Swish, Gelu,
-                 LayerNormalization, ChannelShuffle) and activation/Add fusion into FusedConv,
+                 LayerNormalization, ChannelShuffle) and activation/Add fusion into FusedConv
+                 (with a scalar Mul/Add after the activation),
                  run-time BatchNormalization + Mul/Add/Relu into FusedBatchNorm
 
 Every pass keeps graph input and output names and changes results only within float rounding
@@ -44,6 +45,7 @@ def extended_passes() -> List[Callable]:
     from .fuse_batch_norm_activation import fuse_batch_norm_activation
     from .fuse_channel_shuffle import fuse_channel_shuffle
     from .fuse_conv_activation import fuse_conv_activation
+    from .fuse_conv_scale_shift import fuse_conv_scale_shift
     from .fuse_gelu import fuse_gelu
     from .fuse_hard_sigmoid import fuse_hard_sigmoid
     from .fuse_hard_swish import fuse_hard_swish
@@ -51,7 +53,8 @@ def extended_passes() -> List[Callable]:
     from .fuse_swish import fuse_swish
 
     return [fuse_hard_sigmoid, fuse_hard_swish, fuse_swish, fuse_gelu, fuse_layer_norm,
-            fuse_channel_shuffle, fuse_conv_activation, fuse_batch_norm_activation,
+            fuse_channel_shuffle, fuse_conv_activation, fuse_conv_scale_shift,
+            fuse_batch_norm_activation,
             _on_graph(prune)]
 
 
