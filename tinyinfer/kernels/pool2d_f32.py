@@ -72,6 +72,9 @@ def pool2d_f32_avg(x, count, out, kh_n, kw_n, sh, sw, dh, dw, ph, pw):
     his = np.empty(kw_n, np.int64)
     for kw in range(kw_n):
         los[kw], his[kw] = _tap_range(kw * dw - pw, sw, wd, ow_n)
+    # 3 taps, stride 1, pad 1, OW = W (Inception's 3x3 'same' average): one pass per input row,
+    # the taps added per output in kw order as the loop below adds them
+    same3 = kw_n == 3 and sw == 1 and dw == 1 and pw == 1 and ow_n == wd
     for n in range(n_img):
         for c in range(c_n):
             xc = x[n, c]
@@ -83,6 +86,25 @@ def pool2d_f32_avg(x, count, out, kh_n, kw_n, sh, sw, dh, dw, ph, pw):
                     if ih < 0 or ih >= h:
                         continue
                     xr = xc[ih]
+                    if same3:
+                        v = row[0] + xr[0]
+                        if wd > 1:
+                            v += xr[1]
+                        row[0] = v
+                        rs = row[1:max(1, wd - 1)]  # slices from 0: no wraparound checks
+                        x0, x1, x2 = xr[0:], xr[1:], xr[2:]
+                        for j in range(rs.shape[0]):
+                            v = rs[j]
+                            v += x0[j]
+                            v += x1[j]
+                            v += x2[j]
+                            rs[j] = v
+                        if wd > 1:
+                            v = row[wd - 1]
+                            v += xr[wd - 2]
+                            v += xr[wd - 1]
+                            row[wd - 1] = v
+                        continue
                     for kw in range(kw_n):
                         lo = los[kw]
                         rs = row[lo:his[kw]]
