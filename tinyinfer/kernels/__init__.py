@@ -179,7 +179,7 @@ def _compile(pyfunc, signature, cache: bool):
 
 
 _helpers: Dict[int, Callable] = {}
-_HELPER_NAMES = ("apply_act", "_tap_range", "_sigmoid", "act_row")
+_HELPER_NAMES = ("apply_act", "_tap_range", "_sigmoid", "act_row", "_dw3x3_row")
 
 
 def _jit_helpers(mod) -> None:

@@ -65,6 +65,8 @@ def dwconv2d_f32_nchw(x, w, b, out, sh, sw, dh, dw, ph, pw, mult, act, a0, a1):
     # 3 taps, stride 2, pad 1 (MobileNet/ShuffleNet downsampling): interior outputs [1, i2) read
     # columns 2i-1 .. 2i+1, all inside x; the few others check each tap
     tap3s2 = kw_n == 3 and sw == 2 and dw == 1 and pw == 1
+    # 3x3, stride 1, pad 1, OH = H too: interior rows add all nine taps per output in one pass
+    same33 = same3 and kh_n == 3 and sh == 1 and dh == 1 and ph == 1 and oh_n == h
     # 5 taps, stride 1, pad 2, OW = W (PP-LCNet's 5x5 depthwise): interior outputs [2, W - 2)
     same5 = kw_n == 5 and sw == 1 and dw == 1 and pw == 2 and ow_n == wd
     i2 = max(1, min(ow_n, (wd - 2) // 2 + 1)) if wd >= 2 else 1
@@ -75,6 +77,11 @@ def dwconv2d_f32_nchw(x, w, b, out, sh, sw, dh, dw, ph, pw, mult, act, a0, a1):
             bias = b[m]
             for oh in range(oh_n):
                 row = o[oh]
+                if same33 and 1 <= oh < h - 1:  # all nine taps of an interior row in one pass
+                    _dw3x3_row(row, xc[oh - 1], xc[oh], xc[oh + 1], w[m], bias)
+                    if act != 0:
+                        act_row(row, act, a0, a1)
+                    continue
                 row[:] = bias
                 for kh in range(kh_n):
                     ih = oh * sh - ph + kh * dh
@@ -161,6 +168,47 @@ def dwconv2d_f32_nchw(x, w, b, out, sh, sw, dh, dw, ph, pw, mult, act, a0, a1):
                                 rs[i] += wv * xs[i * sw]
                 if act != 0:
                     act_row(row, act, a0, a1)
+
+
+def _dw3x3_row(row, xa, xb, xc, wm, bias):
+    """row = bias + the nine taps over input rows xa, xb, xc (pad 1), added in (kh, kw) order
+    as the row-by-row loop adds them, so the sums are the same."""
+    wd = row.shape[0]
+    w00, w01, w02 = wm[0, 0], wm[0, 1], wm[0, 2]
+    w10, w11, w12 = wm[1, 0], wm[1, 1], wm[1, 2]
+    w20, w21, w22 = wm[2, 0], wm[2, 1], wm[2, 2]
+    v = bias + w01 * xa[0]
+    if wd > 1:
+        v += w02 * xa[1]
+    v += w11 * xb[0]
+    if wd > 1:
+        v += w12 * xb[1]
+    v += w21 * xc[0]
+    if wd > 1:
+        v += w22 * xc[1]
+    row[0] = v
+    rs = row[1:max(1, wd - 1)]  # slices from 0: no wraparound checks, LLVM vectorises
+    a0, a1, a2, b0, b1, b2 = xa[0:], xa[1:], xa[2:], xb[0:], xb[1:], xb[2:]
+    c0, c1, c2 = xc[0:], xc[1:], xc[2:]
+    for j in range(rs.shape[0]):
+        v = bias + w00 * a0[j]
+        v += w01 * a1[j]
+        v += w02 * a2[j]
+        v += w10 * b0[j]
+        v += w11 * b1[j]
+        v += w12 * b2[j]
+        v += w20 * c0[j]
+        v += w21 * c1[j]
+        v += w22 * c2[j]
+        rs[j] = v
+    if wd > 1:
+        v = bias + w00 * xa[wd - 2]
+        v += w01 * xa[wd - 1]
+        v += w10 * xb[wd - 2]
+        v += w11 * xb[wd - 1]
+        v += w20 * xc[wd - 2]
+        v += w21 * xc[wd - 1]
+        row[wd - 1] = v
 
 
 def conv2d_f32_im2col(x, cols, kh_n, kw_n, sh, sw, dh, dw, ph, pw, oh0, oh1, ow_n):
