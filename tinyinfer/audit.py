@@ -22,8 +22,8 @@ from typing import Dict, List, Optional
 
 import numpy as np
 
-AUDITED = ("QLinearConv", "QLinearMatMul", "ConvInteger", "MatMulInteger", "QLinearAdd",
-           "QLinearMul", "QGemm", "MatMulIntegerToFloat", "QuantizeLinear")
+AUDITED = ("QLinearConv", "QLinearConvLookup", "QLinearMatMul", "ConvInteger", "MatMulInteger",
+           "QLinearAdd", "QLinearMul", "QGemm", "MatMulIntegerToFloat", "QuantizeLinear")
 MIN_HEADROOM_BITS = 2
 MAX_SATURATION = 0.01
 # op -> index of its output zero point among the inputs (None: int32 output, no saturation)
@@ -75,7 +75,7 @@ def accumulator(step, args) -> Optional[np.ndarray]:
     """The node's int32 accumulator recomputed without wrapping, or None (no accumulator)."""
     t, op = step.node.op_type, step.op
     a = list(args) + [None] * 9
-    if t == "QLinearConv":
+    if t in ("QLinearConv", "QLinearConvLookup"):  # (the lookup's output: no saturation count)
         return _conv_acc(op, a[0], a[2], a[3], a[5], a[8])
     if t == "ConvInteger":
         return _conv_acc(op, a[0], a[2], a[1], a[3])

@@ -23,7 +23,7 @@ from typing import Dict, List, Optional
 
 import numpy as np
 
-CONV_LIKE = {"Conv", "FusedConv", "QLinearConv", "ConvInteger"}
+CONV_LIKE = {"Conv", "FusedConv", "QLinearConv", "QLinearConvLookup", "ConvInteger"}
 ELEMENTWISE = {"Add", "Sub", "Mul", "Div", "Pow", "Relu", "LeakyRelu", "PRelu", "Sigmoid",
                "HardSigmoid", "HardSwish", "Tanh", "Exp", "Log", "Sqrt", "Clip", "Erf", "Gelu",
                "Max", "Min", "Sum", "Mean", "Neg", "Abs", "Reciprocal", "Elu", "Selu", "Softplus"}
@@ -38,7 +38,7 @@ def flops(op_type: str, attributes: dict, in_shapes: List[list], out_shapes: Lis
     try:
         out = out_shapes[0]
         if op_type in CONV_LIKE:
-            w = in_shapes[3] if op_type == "QLinearConv" else in_shapes[1]
+            w = in_shapes[3] if op_type.startswith("QLinearConv") else in_shapes[1]
             # (N, M, *spatial) outputs, each a dot product over C/group * prod(kernel) taps
             return 2 * int(np.prod(out)) * int(np.prod(w[1:]))
         if op_type == "ConvTranspose":

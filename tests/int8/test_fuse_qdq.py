@@ -53,3 +53,25 @@ def test_fused_ops_and_results():
     yf = tinyinfer.InferenceSession(b, so).run(None, {"x": x})[0]
     ref = tinyinfer.InferenceSession(b, tinyinfer.SessionOptions(graph_optimization_level=0))
     np.testing.assert_array_equal(yf, ref.run(None, {"x": x})[0])
+
+
+def test_shape_of_dequantized_bytes_reads_the_bytes():
+    """Shape(DequantizeLinear(q)) -> Shape(q): the DequantizeLinear read only by it is gone."""
+    inits = [numpy_helper.from_array(np.float32(0.02), "s"),
+             numpy_helper.from_array(np.uint8(128), "z")]
+    nodes = [helper.make_node("QuantizeLinear", ["x", "s", "z"], ["q"]),
+             helper.make_node("DequantizeLinear", ["q", "s", "z"], ["d"]),
+             helper.make_node("Shape", ["d"], ["shp"], start=1),
+             helper.make_node("Reshape", ["q", "shp"], ["y"])]
+    g = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT,
+                                                                     [1, 6, 5])],
+                          [helper.make_tensor_value_info("y", TensorProto.UINT8, None)], inits)
+    b = helper.make_model(g, opset_imports=[helper.make_opsetid("", 15)],
+                          ir_version=8).SerializeToString()
+    ops = [n.op_type for n in optimize(load_model(b), 99).graph.nodes]
+    assert "DequantizeLinear" not in ops, ops
+    x = np.random.default_rng(0).uniform(-2, 2, (1, 6, 5)).astype(np.float32)
+    y = tinyinfer.InferenceSession(b).run(None, {"x": x})[0]
+    want = ort.InferenceSession(b, providers=["CPUExecutionProvider"]).run(None, {"x": x})[0]
+    assert y.dtype == want.dtype and y.shape == want.shape == (6, 5)
+    np.testing.assert_array_equal(y, want)

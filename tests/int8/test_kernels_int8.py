@@ -215,3 +215,37 @@ def test_im2col_row_tiles_equal_reference(monkeypatch, tile_bytes, wt):
     b, _ = _conv(x, w, attrs, np.uint8, wt, True, 1, True)
     assert v == "qconv2d_im2col"
     np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.skipif(not kernels.available(), reason="kernels unavailable")
+@pytest.mark.parametrize("case", ["pointwise", "im2col", "depthwise", "depthwise_s2"])
+@pytest.mark.parametrize("xt,wt,tt", [(np.uint8, np.int8, np.uint8), (np.int8, np.int8, np.int8),
+                                      (np.uint8, np.uint8, np.int8), (np.int8, np.int8, np.uint8)])
+def test_conv_lookup_equals_conv_then_take(case, xt, wt, tt):
+    """QLinearConvLookup (a lookup applied in the kernels' epilogue) == QLinearConv + table[y]."""
+    from tinyinfer.ops.qlinear import QLinearConvLookup
+    from tinyinfer.registry import InputInfo
+    rng = np.random.default_rng(len(case))
+    xi, wi = np.iinfo(xt), np.iinfo(wt)
+    c, m = 6, (6 if case.startswith("depthwise") else 9)
+    attrs = {"pointwise": {}, "im2col": dict(pads=[1, 1, 1, 1], strides=[2, 1]),
+             "depthwise": dict(group=c, pads=[1, 1, 1, 1]),
+             "depthwise_s2": dict(group=c, pads=[1, 0, 1, 2], strides=[1, 2])}[case]
+    k = 1 if case == "pointwise" else 3
+    x = rng.integers(xi.min, xi.max + 1, (2, c, 9, 37)).astype(xt)
+    w = rng.integers(wi.min, wi.max + 1, (m, 1 if "group" in attrs else c, k, k)).astype(wt)
+    table = rng.integers(0, 256, 256).astype(np.uint8).view(tt)
+    args = (x, np.float32(0.02), np.asarray(xt(7)), w,
+            rng.uniform(0.001, 0.05, m).astype(np.float32),
+            np.zeros(m, wt) if wt is np.int8 else rng.integers(60, 190, m).astype(wt),
+            np.float32(0.11), np.asarray(xt(3)), rng.integers(-3000, 3000, m).astype(np.int32))
+    fused = QLinearConvLookup(_node("QLinearConvLookup"), **attrs)
+    fused.prepare(InputInfo("x"), InputInfo("s"), InputInfo("z"), InputInfo("w", const=w))
+    plain = QLinearConv(_node("QLinearConv"), **attrs)
+    plain.prepare(InputInfo("x"), InputInfo("s"), InputInfo("z"), InputInfo("w", const=w))
+    plain._variant = None  # the NumPy reference
+    assert fused._variant is not None
+    y = fused.run(*args, table)
+    want = np.take(table, plain.run(*args).view(np.uint8))
+    assert y.dtype == want.dtype == tt
+    np.testing.assert_array_equal(y, want)

@@ -8,6 +8,7 @@ Layout (packed once per weight at prepare, once per call for the activations):
                             W: bp[s // W, p, s % W] = (b[s, 2p], b[s, 2p + 1]); padding is 0
 
     qgemm_s16_s32_<u8|s8|s32>  out[m, s] = requant(bias[m] + sum_k a[m, k] * b[s, k])
+                               (or table[byte of that] with a (256,) table, else an empty one)
     qgemm_s16_pack_<u8|s8>     bp <- rows of a 2-D (S, K) array minus its zero point (any strides)
     qconv2d_u8s8_gemm_<..>     the same GEMM on int8 weights and uint8 columns in quads (vpdpbusd:
     qconv2d_u8s8_pack_<u8|s8>  four u8 x s8 products per int32 lane; int8 inputs + 128, the zero
@@ -133,7 +134,7 @@ _mk8 = _micro_kernel(_u8s8_step)
 
 
 _GEMM = ("void(int32[:, ::1], int32[:, :, ::1], int32[::1], float32[::1], int32, int32, int32, "
-         "{}[:, ::1])")
+         "{}[:, ::1], uint8[::1])")
 _PACK = "void({}[:, :], int32, int16[:, :, :, ::1])"
 _IM2COL = ("void({}[:, :, ::1], int32, int16[:, :, :, ::1], int64, int64, int64, int64, int64, "
            "int64, int64, int64, int64, int64, int64)")
@@ -145,7 +146,7 @@ _DW = ("void({0}[:, :, ::1], int32, int16[:, :, ::1], int32[::1], float32[::1], 
 
 _DWP = ("void({0}[:, :, ::1], int32, int16[:, :, ::1], int32[::1], float32[::1], int32, int32, "
         "int32, {0}[:, :, ::1], int64, int64, int64, int64, int64, int64, int64, int16[::1], "
-        "int32[::1])")
+        "int32[::1], uint8[::1])")
 
 SIGNATURES = {
     "qgemm_s16_s32_u8": _GEMM.format("uint8"),
@@ -170,16 +171,24 @@ SIGNATURES = {
 
 
 @njit(inline="always", cache=False, error_model="numpy")
-def _requant_row(t, bm, mu, zp, lo, hi, o):
-    """o[i] = clamp(rint(float32(t[i] + bm) * mu) + zp, lo, hi): quant_common.requantize."""
+def _requant_row(t, bm, mu, zp, lo, hi, o, table):
+    """o[i] = clamp(rint(float32(t[i] + bm) * mu) + zp, lo, hi): quant_common.requantize;
+    with a (256,) table (a QLinearLookup fused after the conv): o[i] = table[byte of that]."""
     fz, flo, fhi = np.float32(zp), np.float32(lo), np.float32(hi)
-    for i in range(o.shape[0]):
-        r = np.rint(np.float32(np.int32(t[i] + bm)) * mu) + fz
-        o[i] = min(max(r, flo), fhi)
+    if table.shape[0] == 256:  # two passes: the first vectorises, the lookup cannot
+        for i in range(o.shape[0]):
+            r = np.rint(np.float32(np.int32(t[i] + bm)) * mu) + fz
+            o[i] = np.int32(min(max(r, flo), fhi)) & 255  # the byte (int8 out: same bits)
+        for i in range(o.shape[0]):
+            o[i] = table[np.int32(o[i]) & 255]
+    else:
+        for i in range(o.shape[0]):
+            r = np.rint(np.float32(np.int32(t[i] + bm)) * mu) + fz
+            o[i] = min(max(r, flo), fhi)
 
 
 def _gemm_with(mk):
-    def gemm(a32, bp, bias, mult, zp, lo, hi, out):
+    def gemm(a32, bp, bias, mult, zp, lo, hi, out, table):
         m_n, s_n = out.shape
         sb_n = bp.shape[0]
         requant = lo <= hi  # s32 output: the caller passes lo > hi, the raw accumulator
@@ -192,7 +201,8 @@ def _gemm_with(mk):
                 for i in range(min(MR, m_n - m0)):
                     m = m0 + i
                     if requant:
-                        _requant_row(tile[i], bias[m], mult[m], zp, lo, hi, out[m, s0:s1])
+                        _requant_row(tile[i], bias[m], mult[m], zp, lo, hi, out[m, s0:s1],
+                                     table)
                     else:
                         o = out[m]
                         t = tile[i]
@@ -351,7 +361,7 @@ qconv2d_u8_dw = qconv2d_s8_dw = _qdw
 
 
 def _qdw_plane(x, xzp, w, bias, mult, zp, lo_q, hi_q, out, sh, sw, dh, dw, ph, pw, mult_c,
-               plane, acc):
+               plane, acc, table):
     """Depthwise through a zero-padded int16 plane of x - x_zp, one channel at a time.
 
     plane: (HP * WP + (KW - 1) * DW,) int16, HP = (OH - 1) * SH + (KH - 1) * DH + 1,
@@ -403,7 +413,7 @@ def _qdw_plane(x, xzp, w, bias, mult, zp, lo_q, hi_q, out, sh, sw, dh, dw, ph, p
                             a[i] += wv * np.int32(src[i])
         mu = mult[m]
         for oh in range(oh_n):
-            _requant_row(acc[oh * wp:oh * wp + wq:sw], 0, mu, zp, lo_q, hi_q, out[m, oh])
+            _requant_row(acc[oh * wp:oh * wp + wq:sw], 0, mu, zp, lo_q, hi_q, out[m, oh], table)
 
 
 qconv2d_u8_dwplane = qconv2d_s8_dwplane = _qdw_plane

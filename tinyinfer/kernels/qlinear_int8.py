@@ -91,12 +91,19 @@ class Packed:
     def __init__(self, kind, a32, rowsum, m, k):
         self.kind, self.a32, self.rowsum, self.m, self.k = kind, a32, rowsum, m, k
 
+    _last = (None, None, None)
+
     def bias_for(self, bias, x_zp, x_dtype):
         """sum_k (x - x_zp) w = sum_k x' w - x_zp' rowsum, x' = x as uint8 (int8: x + 128)."""
         if self.kind != "u8s8":
             return bias
         zq = int(x_zp) + (128 if np.dtype(x_dtype) == np.int8 else 0)
-        return (bias.astype(np.int64) - zq * self.rowsum.astype(np.int64)).astype(np.int32)
+        b, z, out = self._last
+        if b is bias and z == zq:  # the same bias array and zero point as last call
+            return out
+        out = (bias.astype(np.int64) - zq * self.rowsum.astype(np.int64)).astype(np.int32)
+        self._last = (bias, zq, out)
+        return out
 
 
 def pack_weights(w2: np.ndarray, zp) -> Packed:
@@ -165,12 +172,15 @@ def _lo_hi(dt):
 _CODE = {np.dtype(np.uint8): "u8", np.dtype(np.int8): "s8", np.dtype(np.int32): "s32"}
 
 
+_NO_TABLE = np.zeros(0, np.uint8)
+
+
 def gemm(pk: Packed, bp, bias, mult, y_zp, out):
     """out (M, S) <- requant(bias + a @ b.T); out int32: the raw accumulator. For u8s8, bias
     already holds the zero point correction (Packed.bias_for)."""
     k = get(("qgemm_s16_s32_" if pk.kind == "s16" else "qconv2d_u8s8_gemm_") + _CODE[out.dtype])
     lo, hi = _lo_hi(out.dtype)
-    k(pk.a32, bp, bias, mult, np.int32(y_zp), np.int32(lo), np.int32(hi), out)
+    k(pk.a32, bp, bias, mult, np.int32(y_zp), np.int32(lo), np.int32(hi), out, _NO_TABLE)
 
 
 def _writable(x):
@@ -199,8 +209,10 @@ def pack_cols(pk: Packed, b: np.ndarray, zp) -> np.ndarray:
     return bp
 
 
-def qconv2d(variant, x, x_zp, wpack, w_shape, bias, mult, y_zp, y_dtype, win):
-    """x: (N, C, H, W) (u)int8; wpack: Packed (im2col) or (M, KH, KW) int16 (dw)."""
+def qconv2d(variant, x, x_zp, wpack, w_shape, bias, mult, y_zp, y_dtype, win, table=None):
+    """x: (N, C, H, W) (u)int8; wpack: Packed (im2col) or (M, KH, KW) int16 (dw).
+    table: None, or a (256,) (u)int8 table applied to the output bytes (y then has its type).
+    None when no kernel applies (depthwise with y's type unlike x's)."""
     n, c, h, wd = x.shape
     m, _, kh, kw = w_shape
     oh, ow = win.out
@@ -208,10 +220,19 @@ def qconv2d(variant, x, x_zp, wpack, w_shape, bias, mult, y_zp, y_dtype, win):
     dh, dw = win.dilations
     ph, pw = win.begin
     x = _writable(x)
-    y = np.empty((n, m, oh, ow), y_dtype)
     lo, hi = _lo_hi(y_dtype)
+    if table is not None:  # the kernels write table[byte] into y's bytes
+        tab = np.ascontiguousarray(table).view(np.uint8)
+        y = np.empty((n, m, oh, ow), table.dtype)
+        y_dtype, y_out = np.dtype(np.uint8), y.view(np.uint8)
+    else:
+        tab = _NO_TABLE
+        y = y_out = np.empty((n, m, oh, ow), y_dtype)
     src = _CODE[x.dtype]
     if variant == "qconv2d_dw":
+        if table is None and y_out.dtype != x.dtype:
+            return None  # the depthwise kernels write x's type (the op's reference does the rest)
+        y_out = y_out.view(x.dtype)  # table bytes stored as x's type: the same bytes
         k = get(f"qconv2d_{src}_dwplane")
         wp = (ow - 1) * sw + (kw - 1) * dw + 1
         hp = (oh - 1) * sh + (kh - 1) * dh + 1
@@ -219,19 +240,19 @@ def qconv2d(variant, x, x_zp, wpack, w_shape, bias, mult, y_zp, y_dtype, win):
         acc = np.empty(oh * wp, np.int32)
         for i in range(n):
             k(x[i], np.int32(x_zp), wpack, bias, mult, np.int32(y_zp), np.int32(lo), np.int32(hi),
-              y[i], sh, sw, dh, dw, ph, pw, m // c, plane, acc)
+              y_out[i], sh, sw, dh, dw, ph, pw, m // c, plane, acc, tab)
         return y
     pk = wpack
     ku = pk.a32.shape[1]
     bias = pk.bias_for(bias, x_zp, x.dtype)
     g = get(("qgemm_s16_s32_" if pk.kind == "s16" else "qconv2d_u8s8_gemm_") + _CODE[y_dtype])
-    y3 = y.reshape(n, m, oh * ow)
+    y3 = y_out.reshape(n, m, oh * ow)
     pointwise = (kh == kw == 1 and sh == sw == 1 and ph == pw == 0
                  and tuple(win.end) == (0, 0) and (oh, ow) == (h, wd))
     if pointwise:  # 1x1: the columns are x itself, transposed: (C, H*W) -> (H*W, C)
         for i in range(n):
             bp = pack_cols(pk, x[i].reshape(c, h * wd).T, x_zp)
-            g(pk.a32, bp, bias, mult, np.int32(y_zp), np.int32(lo), np.int32(hi), y3[i])
+            g(pk.a32, bp, bias, mult, np.int32(y_zp), np.int32(lo), np.int32(hi), y3[i], tab)
         return y
     w = block()
     rows = max(1, min(oh, TILE_BYTES // max(1, ku * 4 * ow)))
@@ -252,7 +273,7 @@ def qconv2d(variant, x, x_zp, wpack, w_shape, bias, mult, y_zp, y_dtype, win):
             im2col(x[i], np.int32(flip), bv, kh, kw, sh, sw, dh, dw, ph, pw, r0, r1, ow)
             dst = y3[i] if tile is None else tile[:m * (r1 - r0) * ow].reshape(m, (r1 - r0) * ow)
             g(pk.a32, bp[:-(-(r1 - r0) * ow // w)], bias, mult, np.int32(y_zp), np.int32(lo),
-              np.int32(hi), dst)
+              np.int32(hi), dst, tab)
             if tile is not None:
                 y3[i, :, r0 * ow:r1 * ow] = dst
     return y

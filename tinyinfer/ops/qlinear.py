@@ -152,7 +152,10 @@ class QLinearConv(_ConvBase):
             self._variant = qlinear_int8.conv_variant(w.shape, self.group, x.shape)
         self._wpack = (None, None, None)  # (w, w_zero_point, packed) — packed once per weight
 
-    def _fast(self, x, x_zero_point, w, w_zero_point, bias, multiplier, y_zero_point, out):
+    _hit = None  # (x shape, x dtype, the other inputs, kernel arguments) of the last fast run
+
+    def _fast(self, x, x_zero_point, w, w_zero_point, bias, multiplier, y_zero_point, out,
+              table=None, key=None):
         """The Numba kernels (kernels/qlinear_int8.py), or None where they do not apply."""
         from ..kernels import qlinear_int8 as K
         v = getattr(self, "_variant", None)
@@ -176,10 +179,30 @@ class QLinearConv(_ConvBase):
         mult = np.array(np.broadcast_to(np.asarray(multiplier, np.float32).reshape(-1), (m,)))
         xz = 0 if x_zero_point is None else int(np.asarray(x_zero_point).reshape(-1)[0])
         yz = 0 if y_zero_point is None else int(np.asarray(y_zero_point).reshape(-1)[0])
-        return K.qconv2d(v, x, xz, packed, w.shape, b, mult, yz, out, win)
+        args = (v, xz, packed, w.shape, b, mult, yz, out, win)
+        y = K.qconv2d(v, x, xz, packed, w.shape, b, mult, yz, out, win, table)
+        if y is not None and key is not None:
+            self._hit = (x.shape, x.dtype, key, args)
+        return y
 
     def run(self, x, x_scale, x_zero_point, w, w_scale, w_zero_point, y_scale, y_zero_point,
             B=None):
+        return self._conv(x, x_scale, x_zero_point, w, w_scale, w_zero_point, y_scale,
+                          y_zero_point, B)[0]
+
+    def _conv(self, x, x_scale, x_zero_point, w, w_scale, w_zero_point, y_scale, y_zero_point,
+              B=None, table=None):
+        """(y, True) when a kernel applied `table` (QLinearConvLookup) to y, else (y, False)."""
+        key = (x_scale, x_zero_point, w, w_scale, w_zero_point, y_scale, y_zero_point, B)
+        hit = self._hit
+        if hit is not None and hit[0] == x.shape and hit[1] == x.dtype and all(
+                a is b for a, b in zip(hit[2], key)):
+            # the same constant parameters as last run (checked then): straight to the kernel
+            from ..kernels import qlinear_int8 as K
+            v, xz, packed, w_shape, b, mult, yz, out, win = hit[3]
+            y = K.qconv2d(v, x, xz, packed, w_shape, b, mult, yz, out, win, table)
+            if y is not None:
+                return y, table is not None
         node = self.node
         for what, s in (("x_scale", x_scale), ("w_scale", w_scale), ("y_scale", y_scale)):
             Q.check_scale(node, s, what)
@@ -199,9 +222,10 @@ class QLinearConv(_ConvBase):
         out = np.asarray(y_zero_point).dtype if y_zero_point is not None else x.dtype
         if y_zero_point is None or np.size(y_zero_point) == 1:
             mult = np.asarray(x_scale).reshape(()) * ws / np.asarray(y_scale).reshape(())
-            y = self._fast(x, x_zero_point, w, w_zero_point, B, mult, y_zero_point, out)
+            y = self._fast(x, x_zero_point, w, w_zero_point, B, mult, y_zero_point, out, table,
+                           key)
             if y is not None:
-                return y
+                return y, table is not None
         xf = x.astype(np.float64)
         if x_zero_point is not None:
             xf -= float(np.asarray(x_zero_point).reshape(-1)[0])
@@ -216,4 +240,28 @@ class QLinearConv(_ConvBase):
             acc = acc + np.asarray(B).astype(np.int32).reshape((1, m) + (1,) * (acc.ndim - 2))
         ws = ws.reshape(()) if ws.size == 1 else ws.reshape((1, m) + (1,) * (acc.ndim - 2))
         multiplier = np.asarray(x_scale).reshape(()) * ws / np.asarray(y_scale).reshape(())
-        return Q.requantize(acc, multiplier, y_zero_point, out)
+        return Q.requantize(acc, multiplier, y_zero_point, out), False
+
+
+@op("QLinearConvLookup", domain="ai.tinyinfer")
+class QLinearConvLookup(QLinearConv):
+    """QLinearConv followed by a QLinearLookup of its output bytes, in one pass:
+
+        y = table[byte(QLinearConv(x, ..., B))]       table: (256,) (u)int8, y of its type
+
+    passes/fuse_qlut.py makes it where a lookup is the conv's only reader (PP-OCRv4: the affine,
+    HardSwish, affine between two convolutions); the kernels index the table in their epilogue.
+    """
+
+    def prepare(self, x, x_scale, x_zero_point, w, *rest):
+        super().prepare(x, x_scale, x_zero_point, w)
+
+    def run(self, x, x_scale, x_zero_point, w, w_scale, w_zero_point, y_scale, y_zero_point,
+            B=None, table=None):
+        t = np.asarray(table)
+        if t.shape != (256,) or t.dtype not in _INT8:
+            raise RuntimeFailure(self.node, f"expected a (256,) int8/uint8 table; got "
+                                            f"{dtypes.name(t.dtype)} {list(t.shape)}")
+        y, looked_up = self._conv(x, x_scale, x_zero_point, w, w_scale, w_zero_point, y_scale,
+                                  y_zero_point, B, t)
+        return y if looked_up else np.take(t, y.view(np.uint8))

@@ -10,7 +10,9 @@ the lookup equals running the chain, bit for bit. A QOperator HardSwish (QLinear
 QLinearMul) is one lookup instead of three passes over the tensor. A chain goes on through float
 arithmetic with a one-value constant (Add/Sub/Mul/Div) and a per-tensor QuantizeLinear back to
 bytes, so PP-OCRv4's  QLinearConv -> affine -> HardSwish -> DQ -> Div(6) -> Q -> affine ->
-QLinearConv  keeps one lookup between the convolutions instead of four nodes. Called at the end of
+QLinearConv  keeps one lookup between the convolutions instead of four nodes, and a lookup that is
+a QLinearConv's only reader goes into the conv (ai.tinyinfer QLinearConvLookup, ops/qlinear.py:
+its kernels index the table as they store). Called at the end of
 fuse_qdq (passes/fuse_qdq.py), so "tinyinfer.qdq" = "float" leaves graphs alone.
 """
 from __future__ import annotations
@@ -166,7 +168,29 @@ def fuse_qlut(model: ir.Model) -> ir.Model:
             del put[id(node)]
     if not put:
         return model
-    graph = prune(rebuild(g, put=put, new_inits=new_inits))
+    graph = _into_conv(prune(rebuild(g, put=put, new_inits=new_inits)))
     opsets = dict(model.opset_import)
     opsets.setdefault(OWN_DOMAIN, 1)
     return replace(model, graph=graph, opset_import=opsets)
+
+
+def _into_conv(g: ir.Graph) -> ir.Graph:
+    """# QLinearLookup(QLinearConv(...), table)  ->  QLinearConvLookup(..., table)
+    where the lookup (bytes to bytes, no rank change: y has w's rank) is the conv's only reader."""
+    v = View(g)
+    put, drop = {}, []
+    for node in g.nodes:
+        if node.op_type != "QLinearLookup" or node.domain != OWN_DOMAIN:
+            continue
+        t = v.const(node.inputs[1])
+        conv = v.made_by(node.inputs[0], "QLinearConv")
+        w = v.const(conv.inputs[3]) if conv is not None and len(conv.inputs) > 3 else None
+        if t is None or t.dtype not in _BYTES or w is None or id(conv) in put \
+                or node.attributes.get("min_rank", 0) > w.ndim \
+                or v.only_consumer(node.inputs[0]) is not node:
+            continue
+        ins = tuple(conv.inputs) + ("",) * (9 - len(conv.inputs)) + (node.inputs[1],)
+        put[id(conv)] = ir.Node("QLinearConvLookup", ins, node.outputs, dict(conv.attributes),
+                                conv.name + "_lut", OWN_DOMAIN)
+        drop.append(node)
+    return prune(rebuild(g, drop=drop, put=put)) if put else g
