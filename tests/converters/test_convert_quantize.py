@@ -143,9 +143,9 @@ def test_chars_small_and_accurate(tmp_path, fmt):
     a, b = _ort(out, {"image": x}), tinyinfer.InferenceSession(str(out)).run(None, {"image": x})[0]
     assert np.abs(a - b).max() <= 1.001 * _last_scale(m)
     f = _ort(src, {"image": x})
-    # 90.45 % fp32; int8 89.5-89.9 % whatever the weight granularity (activation ranges from 144
-    # samples cost the half point): 2 points keep this from being a coin toss
-    assert (b.argmax(1) == y).mean() >= (f.argmax(1) == y).mean() - 0.02
+    # noise-free held-out renders: 98.09 % fp32, 98.35 % int8 (qdq and qoperator); issue 6 asks
+    # for int8 within 1 point of fp32
+    assert (b.argmax(1) == y).mean() >= (f.argmax(1) == y).mean() - 0.01
 
 
 @pytest.mark.parametrize("fmt", ["qdq", "qoperator"])
