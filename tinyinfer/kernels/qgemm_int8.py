@@ -161,6 +161,8 @@ SIGNATURES = {
     "qconv2d_u8s8_gemm_s32": _GEMM.format("int32"),
     "qconv2d_u8s8_pack_u8": _PACK8.format("uint8"),
     "qconv2d_u8s8_pack_s8": _PACK8.format("int8"),
+    "qconv2d_u8s8_pack1x1_u8": "void(uint8[:, ::1], int32, uint8[:, :, :, ::1])",
+    "qconv2d_u8s8_pack1x1_s8": "void(int8[:, ::1], int32, uint8[:, :, :, ::1])",
     "qconv2d_u8_im2col8": _IM2COL8.format("uint8"),
     "qconv2d_s8_im2col8": _IM2COL8.format("int8"),
     "qconv2d_u8_dwplane": _DWP.format("uint8"),
@@ -282,6 +284,36 @@ def _qpack8_rows(b, flip, bp8):
 
 
 qconv2d_u8s8_pack_u8 = qconv2d_u8s8_pack_s8 = _qpack8_rows
+
+
+def _qpack8_planes(x2, flip, bp8):
+    """1x1 convs: x2 (C, S) C-contiguous -> bp8[s // W, c // 4, s % W, c % 4] = x2[c, s] ^ flip,
+    four rows at a time so each store of four bytes is one interleave group (vectorised);
+    bp8 is filled with the zero point byte by the caller (the K and S padding)."""
+    c_n, s_n = x2.shape
+    for sb in range(bp8.shape[0]):
+        s0 = sb * W
+        n = min(W, s_n - s0)
+        for kq in range(c_n // 4):
+            r0 = x2[4 * kq, s0:s0 + n]
+            r1 = x2[4 * kq + 1, s0:s0 + n]
+            r2 = x2[4 * kq + 2, s0:s0 + n]
+            r3 = x2[4 * kq + 3, s0:s0 + n]
+            d = bp8[sb, kq]
+            for j in range(n):
+                d[j, 0] = np.uint8(np.int32(r0[j]) ^ flip)
+                d[j, 1] = np.uint8(np.int32(r1[j]) ^ flip)
+                d[j, 2] = np.uint8(np.int32(r2[j]) ^ flip)
+                d[j, 3] = np.uint8(np.int32(r3[j]) ^ flip)
+        kq = c_n // 4
+        for l in range(c_n - 4 * kq):
+            r = x2[4 * kq + l, s0:s0 + n]
+            d = bp8[sb, kq]
+            for j in range(n):
+                d[j, l] = np.uint8(np.int32(r[j]) ^ flip)
+
+
+qconv2d_u8s8_pack1x1_u8 = qconv2d_u8s8_pack1x1_s8 = _qpack8_planes
 
 
 def _qim2col8(x, flip, bp8, kh_n, kw_n, sh, sw, dh, dw, ph, pw, oh0, oh1, ow_n):

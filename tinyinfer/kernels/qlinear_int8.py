@@ -251,7 +251,14 @@ def qconv2d(variant, x, x_zp, wpack, w_shape, bias, mult, y_zp, y_dtype, win, ta
                  and tuple(win.end) == (0, 0) and (oh, ow) == (h, wd))
     if pointwise:  # 1x1: the columns are x itself, transposed: (C, H*W) -> (H*W, C)
         for i in range(n):
-            bp = pack_cols(pk, x[i].reshape(c, h * wd).T, x_zp)
+            if pk.kind == "u8s8":
+                flip = 128 if x.dtype == np.int8 else 0
+                bp = np.empty((-(-(h * wd) // block()), ku, block()), np.int32)
+                b8 = bp.view(np.uint8).reshape(bp.shape + (4,))
+                b8.fill(x_zp + flip)
+                get(f"qconv2d_u8s8_pack1x1_{src}")(x[i].reshape(c, h * wd), np.int32(flip), b8)
+            else:
+                bp = pack_cols(pk, x[i].reshape(c, h * wd).T, x_zp)
             g(pk.a32, bp, bias, mult, np.int32(y_zp), np.int32(lo), np.int32(hi), y3[i], tab)
         return y
     w = block()
