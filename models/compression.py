@@ -9,7 +9,11 @@ of the layers after the removed channels.
     python models/compression.py                         writes models/COMPRESSION.md
     pytest tests/converters/test_zoo_compression.py      recomputes the table and compares
 
-Sizes are the ONNX files' bytes. Unstructured pruning zeroes weights inside dense tensors: the
+Structured pruning only removes channels where the algebra stays exact (converters/prune.py): a
+conv whose channels reach a Reshape (ShuffleNet's channel shuffle, a CRNN's column-to-sequence
+step) or a grouped conv is left whole, so such models shrink little or not at all. The detector's
+F-score needs its probability map near the trained values everywhere; without fine-tuning it does
+not survive these compressions. Sizes are the ONNX files' bytes. Unstructured pruning zeroes weights inside dense tensors: the
 file does not shrink (a sparse format or a compressor would be needed) — it is listed to show
 what the zeros cost in accuracy.
 """

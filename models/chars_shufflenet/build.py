@@ -217,6 +217,7 @@ def compress():
     import card
 
     cal = make_set(zoo.fonts("train"), 256, SEED, render_train)[0]
+    np.savez_compressed(os.path.join(HERE, "calib.npz"), image=(cal[:128].astype(np.float32) / 255)[:, None])
     zoo.quantize_int8(os.path.join(HERE, "chars_shufflenet.onnx"), os.path.join(HERE, "chars_shufflenet.int8.onnx"),
                       {"image": (cal.astype(np.float32) / 255)[:, None]}, format="qoperator")
     zoo.write_card(card)
