@@ -58,6 +58,15 @@ def test_bench_memory_each_runtime_in_its_own_process(ppocr_dir):
     assert re.search(r"peak RSS +tinyinfer/onnxruntime = \d+\.\d\d", r.stdout), r.stdout
 
 
+def test_bench_cpu_time_needs_one_thread():
+    r = tinyinfer_cli("bench", DIGITS, "--runs", "2", "--warmup", "0", "--threads", "1", "--cpu-time")
+    assert r.returncode == 0, r.stderr
+    assert "this thread's CPU time" in r.stdout and re.search(r"median +[\d.]+ ms", r.stdout)
+    r = tinyinfer_cli("bench", DIGITS, "--runs", "2", "--cpu-time")
+    assert r.returncode != 0 and "--cpu-time needs --threads 1" in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+
+
 def test_bench_reference_is_imported_lazily():
     code = ("import sys, tinyinfer.bench, tinyinfer.cli, tinyinfer.profiling, tinyinfer.memory;"
             "print([m for m in ('onnx', 'onnxruntime') if m in sys.modules])")

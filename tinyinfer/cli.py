@@ -65,7 +65,8 @@ def cmd_bench(args) -> int:
         kinds = ("tinyinfer",) + ((args.compare,) if args.compare else ())
         print(format_memory(memory(args.model, shapes, args.threads, kinds, max(1, args.warmup + 1))))
         return 0
-    print(format_bench(bench(args.model, shapes, args.threads, args.compare, args.runs, args.warmup)))
+    print(format_bench(bench(args.model, shapes, args.threads, args.compare, args.runs, args.warmup,
+                             cpu_time=args.cpu_time)))
     return 0
 
 
@@ -204,6 +205,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--warmup", type=int, default=2, help="untimed runs after the cold one (default 2)")
     s.add_argument("--memory", action="store_true",
                    help="peak RSS instead of times: each runtime in a fresh process of its own")
+    s.add_argument("--cpu-time", action="store_true",
+                   help="time runs by this thread's CPU clock (needs --threads 1): steadier on a "
+                        "busy machine")
     s.set_defaults(func=cmd_bench)
 
     s = sub.add_parser("profile", help="time every node; tables per node and per op type, and a "
