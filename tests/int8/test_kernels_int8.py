@@ -249,3 +249,28 @@ def test_conv_lookup_equals_conv_then_take(case, xt, wt, tt):
     want = np.take(table, plain.run(*args).view(np.uint8))
     assert y.dtype == want.dtype == tt
     np.testing.assert_array_equal(y, want)
+
+
+@pytest.mark.skipif(not kernels.available(), reason="kernels unavailable")
+@pytest.mark.parametrize("at,bt", [(np.uint8, np.uint8), (np.int8, np.int8), (np.int8, np.uint8),
+                                   (np.uint8, np.int8)])
+@pytest.mark.parametrize("bshape", [(3, 40, 200), (200,), (3, 1, 200)])
+def test_pair_lookup_kernel_equals_direct(at, bt, bshape):
+    """QLinearAdd/QLinearMul through the 65536-pair table kernel == the direct float formula,
+    broadcast and read-only operands included."""
+    from tinyinfer.ops.qlinear_ms import QLinearAdd, QLinearMul, _span
+    rng = np.random.default_rng(len(bshape))
+    ai, bi = np.iinfo(at), np.iinfo(bt)
+    a = rng.integers(ai.min, ai.max + 1, (3, 40, 200)).astype(at)
+    b = rng.integers(bi.min, bi.max + 1, bshape).astype(bt)
+    b.flags.writeable = False
+    for cls in (QLinearAdd, QLinearMul):
+        op = cls(_node(cls.__name__))
+        args = (np.float32(0.03), np.asarray(at(3)), b, np.float32(0.05), np.asarray(bt(-1 if bt is
+                np.int8 else 200)), np.float32(0.07), np.asarray(at(5)))
+        y = op.run(a, *args)
+        assert op.__dict__.get("_table") is not None  # the pair table (and its kernel) ran
+        want = op._direct(a, b, np.float32(0.03), 3, np.float32(0.05), int(args[4]),
+                          np.float32(0.07), 5, np.dtype(at))
+        assert y.dtype == want.dtype and y.shape == want.shape
+        np.testing.assert_array_equal(y, want)

@@ -48,6 +48,7 @@ _MODULES = {
     "qgemm_s16": "qgemm_int8",
     "qconv2d": "qgemm_int8",
     "qlookup": "qlookup_int8",
+    "qlookup2": "qlookup_int8",
 }
 
 

@@ -101,6 +101,10 @@ class _QBinary(Op):
             ga = np.arange(*_span(A.dtype)).astype(A.dtype).reshape(-1, 1)
             gb = np.arange(*_span(B.dtype)).astype(B.dtype).reshape(1, -1)
             table = self._table = (key, self._direct(ga, gb, *args).reshape(-1))
+        flip = (0x8000 if A.dtype == np.int8 else 0) | (0x80 if B.dtype == np.int8 else 0)
+        y = _pair_kernel(A, B, flip, table[1])
+        if y is not None:
+            return y
         # index = (byte(A) << 8 | byte(B)) ^ sign flips, built in place: (broadcast shape) uint16
         idx = np.empty(np.broadcast_shapes(A.shape, B.shape), np.uint16)
         np.left_shift(A.view(np.uint8), 8, out=idx, dtype=np.uint16)
@@ -122,7 +126,10 @@ class _QBinary(Op):
             y = self._direct(grid, c.reshape(()), *args) if scalar_b else \
                 self._direct(c.reshape(()), grid, *args)
             t = self._table1 = (k, y)
-        y = np.take(t[1], x.view(np.uint8))
+        from .qlinear_lookup import QLinearLookup
+        y = QLinearLookup._fast(x, t[1])  # kernels/qlookup_int8.py, or None
+        if y is None:
+            y = np.take(t[1], x.view(np.uint8))
         shape = np.broadcast_shapes(A.shape, B.shape)
         return y if y.shape == shape else np.broadcast_to(y, shape).copy()
 
@@ -133,6 +140,27 @@ class _QBinary(Op):
         # clamp in float before the int cast (as MLAS does): |v| >= 2**63 or inf saturates
         v = np.clip(np.rint(self.value(fa, fb, sa, sb, sc)), lo - zc, hi - 1 - zc)
         return _sat(v.astype(np.int64) + zc, dtype)
+
+
+def _pair_kernel(A, B, flip, table):
+    """table[(byte(A) << 8 | byte(B)) ^ flip] by kernels/qlookup_int8.py, or None (no Numba).
+    The np.take formula in _QBinary.run is its twin."""
+    from ..kernels import available, get
+    if not available() or table.dtype not in (np.dtype(np.uint8), np.dtype(np.int8)) \
+            or table.shape != (65536,):
+        return None
+    k = get("qlookup2_u8_u8")
+    if k is None:
+        return None
+    shape = np.broadcast_shapes(A.shape, B.shape)
+    a, b = (np.ascontiguousarray(v if v.shape == shape else np.broadcast_to(v, shape))
+            for v in (A, B))
+    a, b = (v if v.flags.writeable else v.copy() for v in (a, b))  # compiled: writable only
+    a, b = a.view(np.uint8).reshape(-1), b.view(np.uint8).reshape(-1)
+    t = np.ascontiguousarray(table).view(np.uint8)
+    y = np.empty(shape, table.dtype)
+    k(a, b, np.int32(flip), t if t.flags.writeable else t.copy(), y.reshape(-1).view(np.uint8))
+    return y
 
 
 def _span(dtype):
