@@ -71,16 +71,13 @@ def compare(path, shape, seed=0):
 @pytest.mark.parametrize("tag", ["cls", "rec"])
 @pytest.mark.parametrize("fmt", ["QOperator", "QDQ"])
 def test_quantized_ppocr_matches_onnxruntime(quantized, tag, fmt):
-    if (tag, fmt) == ("rec", "QDQ"):
-        pytest.xfail("passes/fuse_qdq.py fuses Conv/MatMul/Add/Mul as onnxruntime does; the "
-                     "unary ops onnxruntime also fuses (Sigmoid, Softmax, GlobalAveragePool, "
-                     "AveragePool, Concat) still run Q/DQ around float: ~19 steps (was ~34)")
     ya, yb, equal, total, diff = compare(quantized[tag, fmt], MODELS[tag][1])
     # the outputs are DequantizeLinear(softmax_q) (then float ops); one step = the softmax scale
     step = 1.0 / 255  # the softmax output scale quantize_static picks for [0, 1]
     assert np.abs(ya - yb).max() <= step * 1.001, (np.abs(ya - yb).max(), diff[:5])
     print(f"{tag} {fmt}: output max diff {np.abs(ya - yb).max() / step:.2f} steps; "
           f"integer intermediates equal {equal}/{total}; differing {diff[:5]}")
-    if fmt == "QOperator":  # QLinearAdd ties (see qlinear_ms) are the known exceptions
-        assert all(d <= 1 for _, d in diff), diff
-        assert equal >= 0.9 * total
+    # both formats run the same QLinear kernels (passes/fuse_qdq.py fuses as onnxruntime's QDQ
+    # transformer does); QLinearAdd ties (see qlinear_ms) are the known exceptions
+    assert all(d <= 1 for _, d in diff), diff
+    assert equal >= 0.9 * total

@@ -248,31 +248,67 @@ class QLinearAveragePool(Op):
         y = self.pool.run(x)
         if self.channels_last:
             y = np.moveaxis(y, 1, -1)
-        return quantize_f32(y, _s(y_scale), _zp(y_zero_point), X.dtype)
+        # onnxruntime's qlinear_pool.cc quantize_value: nearbyintf(y / y_scale + y_zero_point),
+        # the zero point added in float before rounding (not MLAS's order), then clamped
+        lo, hi = dtypes.int_range(X.dtype)
+        q = np.divide(np.asarray(y, F32), _s(y_scale))
+        q += F32(_zp(y_zero_point))
+        np.rint(q, out=q)
+        return np.clip(np.nan_to_num(q, nan=0.0), lo, hi).astype(X.dtype)
 
 
 @op("QLinearSoftmax", since=1, domain=MS)
 class QLinearSoftmax(Op):
-    def __init__(self, node, *, axis=-1, opset=13):
-        self.node, self.axis, self.opset = node, int(axis), int(opset)
+    def __init__(self, node, *, axis=None, opset=13):
+        # the `opset` attribute (the Softmax's opset: axis semantics) is kept apart from
+        # op.opset, which the plan sets to the com.microsoft domain's version
+        self.node, self.softmax_opset = node, int(opset)
+        self.axis = int(axis) if axis is not None else (1 if self.softmax_opset < 13 else -1)
 
     def run(self, X, X_scale, x_zero_point, y_scale, y_zero_point=None):
+        """onnxruntime's qlinear_softmax.cc, step for step: a 256-entry float32 table of
+        exp((i - 255 + shift) * x_scale) (computed in double; shift keeps the row sum finite),
+        each row's bytes moved so its max reads entry 255, the row summed in order in float32,
+        y = nearbyint(e * floor(1 / y_scale) / sum) + y_zp (x_zero_point plays no part)."""
         _check_8bit(self.node, X, "X")
-        x = dequantize_f32(X, _s(X_scale), _zp(x_zero_point))
-        if self.opset < 13:  # coerced to 2-D at axis
-            shape = x.shape
-            x = x.reshape(int(np.prod(shape[:self.axis])), -1)
-            y = self._softmax(x, -1).reshape(shape)
-        else:
-            y = self._softmax(x, self.axis)
-        return quantize_f32(y, _s(y_scale), _zp(y_zero_point), X.dtype)
+        X = np.asarray(X)
+        if X.size == 0:
+            return X.copy()
+        axis = self.axis + X.ndim if self.axis < 0 else self.axis
+        if self.softmax_opset < 13:  # coerced to 2-D at axis
+            rows = X.reshape(int(np.prod(X.shape[:axis], dtype=np.int64)), -1)
+            return self._rows(rows, X_scale, y_scale, y_zero_point).reshape(X.shape)
+        moved = np.moveaxis(X, axis, -1)
+        y = self._rows(moved.reshape(-1, moved.shape[-1]), X_scale, y_scale, y_zero_point)
+        return np.ascontiguousarray(np.moveaxis(y.reshape(moved.shape), -1, axis))
 
     @staticmethod
-    def _softmax(x, axis):
-        e = np.subtract(x, x.max(axis=axis, keepdims=True), dtype=F32)  # (new float32 array)
-        np.exp(e, out=e)
-        e /= e.sum(axis=axis, keepdims=True)
-        return e
+    def _rows(x, X_scale, y_scale, y_zero_point):
+        d = x.shape[-1]
+        xs = float(_s(X_scale))
+        fmax = float(np.finfo(np.float32).max)
+        shift = max(0.0, float(np.log(fmax / d)) - 5.0) / xs
+        i = np.arange(256, dtype=np.float64)
+        table = np.exp((i - 255 + shift) * xs).astype(F32)  # by i; int8 rows index uint8(i-128)
+        if x.dtype == np.int8:
+            adj = np.int32(127) - x.max(axis=1, keepdims=True).astype(np.int32)
+            idx = ((adj + x.astype(np.int32)) & 255).astype(np.uint8)  # uint8(adj + x)
+            # onnxruntime's table for int8 is stored at uint8(i - 128): entry j holds i = j+128
+            tab = np.empty(256, F32)
+            tab[(np.arange(256) - 128) & 255] = table
+            e = tab[idx]
+        else:
+            xmax = x.max(axis=1, keepdims=True).astype(np.int32)
+            e = table[x.astype(np.int32) + (255 - xmax)]
+        vsum = np.cumsum(e, axis=1, dtype=F32)[:, -1:]  # sequential float32 sum, in order
+        ys = F32(np.floor(F32(1.0) / _s(y_scale)))
+        with np.errstate(all="ignore"):
+            v = np.rint((e * ys) / vsum)
+        zp = _zp(y_zero_point)
+        if x.dtype == np.int8:  # (the onnxruntime release tested saturates at 127)
+            return np.clip(v.astype(np.int64) + zp, -128, 127).astype(np.int8)
+        q = (v.astype(np.int64) & 0xFFFFFFFF) + zp  # uint32 arithmetic, then min(255)
+        return np.minimum(q, 255).astype(np.uint8)
 
 
 @op("QLinearConcat", since=1, domain=MS)

@@ -86,14 +86,56 @@ def _bias(v: View, name: str, xs, ws, new_inits, fresh):
     return out
 
 
+_UNARY = ("AveragePool", "GlobalAveragePool", "LeakyRelu", "Sigmoid", "Softmax")
+
+
+def _dq_parts(v: View, name: str):
+    """(x, scale, zero point) names of the per-tensor 8-bit DequantizeLinear making `name`."""
+    d = _dq(v, name)
+    if d is None or not _per_tensor(v, d) or len(d.inputs) < 3 or not d.inputs[2]:
+        return None
+    return tuple(d.inputs[:3])
+
+
+def _fuse_unary(v: View, node: ir.Node, put: dict, drop: list, opset: int) -> None:
+    """# Q(op(DQ(x)), ys, yz)  ->  com.microsoft QLinear<op>(x, xs, xz, ys, yz)  (op in _UNARY)
+    # Q(Concat(DQ(a), DQ(b), ...), ys, yz)  ->  QLinearConcat(ys, yz, a, as, az, b, bs, bz, ...)
+    as onnxruntime's UnaryOpQDQRules / VariadicOpQDQRules do (its QLinear kernels then run)."""
+    q = _q_after(v, node.outputs[0])
+    if q is None or id(q) in put or not node.inputs or not all(node.inputs):
+        return
+    parts = [_dq_parts(v, i) for i in (node.inputs if node.op_type == "Concat"
+                                       else node.inputs[:1])]
+    if any(p is None for p in parts) or (node.op_type != "Concat" and len(node.inputs) != 1):
+        return
+    dts = {v.const(p[2]).dtype for p in parts} | {v.const(q.inputs[2]).dtype}
+    if len(dts) != 1:
+        return
+    attrs = dict(node.attributes)
+    if node.op_type == "Concat":
+        ins = (q.inputs[1], q.inputs[2]) + tuple(n for p in parts for n in p)
+    else:
+        ins = parts[0] + (q.inputs[1], q.inputs[2])
+        if node.op_type == "Softmax":
+            attrs.setdefault("axis", -1 if opset >= 13 else 1)
+            attrs["opset"] = opset
+    put[id(node)] = ir.Node("QLinear" + node.op_type, ins, (q.outputs[0],), attrs,
+                            node.name + "_quant", MS)
+    drop.append(q)
+
+
 def fuse_qdq(model: ir.Model) -> ir.Model:
     g = model.graph
     v = View(g)
+    opset = dict(model.opset_import).get("", 0) or dict(model.opset_import).get("ai.onnx", 0)
     drop, put, new_inits = [], {}, {}
     for node in g.nodes:
         if node.domain not in ("", "ai.onnx") or not node.outputs:
             continue
         op = node.op_type
+        if op in _UNARY or op == "Concat":
+            _fuse_unary(v, node, put, drop, opset)
+            continue
         if op not in ("Conv", "MatMul", "Add", "Mul") or len(node.inputs) < 2:
             continue
         q = _q_after(v, node.outputs[0])
