@@ -165,13 +165,14 @@ def act_reference(v, act, a0, a1):
         return {0: v, 1: np.maximum(v, 0), 2: np.clip(v, a0, a1),
                 3: np.clip(a0 * v + a1, 0, 1), 4: v * np.clip(v / 6 + 0.5, 0, 1),
                 5: 1 / (1 + np.exp(-v)), 6: np.where(v >= 0, v, a0 * v),
-                7: v / (1 + np.exp(-a0 * v)), 8: np.tanh(v)}[act]
+                7: v / (1 + np.exp(-a0 * v)), 8: np.tanh(v),
+                9: v * np.clip(v / 6 + 0.5, 0, 1) * a0 + a1}[act]
 
 
 @needs_numba
 @pytest.mark.parametrize("act,a0,a1", [(0, 0, 0), (1, 0, 0), (2, 0, 6), (3, 0.2, 0.5), (4, 0, 0),
                                        (5, 0, 0), (6, 0.1, 0), (7, 1.0, 0), (7, 1.702, 0),
-                                       (8, 0, 0), (2, -np.inf, np.inf)])
+                                       (8, 0, 0), (2, -np.inf, np.inf), (9, 0.7310586, -0.123)])
 def test_epilogues(act, a0, a1):
     rng = np.random.default_rng(act)
     x = (rng.standard_normal((2, 3, 6, 17)) * 5).astype(np.float32)

@@ -14,8 +14,8 @@ Kernels take plain arrays and an explicit `out`, raise nothing, and trust the in
 validated before calling them: Numba does not check bounds (tests re-run with NUMBA_BOUNDSCHECK=1).
 
 Cache directory: $NUMBA_CACHE_DIR when set, else a per-user, version-keyed folder
-(~/.cache/tinyinfer/numba-<tinyinfer>-<numba>-py<X.Y>, or under $XDG_CACHE_HOME); when nothing is
-writable, kernels are compiled without a cache.
+(~/.cache/tinyinfer/numba-<tinyinfer>-<numba>-py<X.Y>-<hash of the kernel sources>, or under
+$XDG_CACHE_HOME); when nothing is writable, kernels are compiled without a cache.
 """
 from __future__ import annotations
 
@@ -74,6 +74,24 @@ def _writable(path: str) -> bool:
         return False
 
 
+def _sources_digest() -> str:
+    """8 hex digits of a hash over this folder's kernel sources. Numba checks a cached kernel
+    against its own file only, not the helpers it inlines from other modules (act_row from
+    elementwise_f32.py into conv2d_f32.py's kernels), so an edited helper would load stale
+    machine code; a folder per version of the sources cannot."""
+    import hashlib
+    h = hashlib.sha1()
+    here = os.path.dirname(os.path.abspath(__file__))
+    try:
+        for name in sorted(os.listdir(here)):
+            if name.endswith(".py"):
+                with open(os.path.join(here, name), "rb") as f:
+                    h.update(name.encode() + b"\0" + f.read())
+    except OSError:
+        return "nosrc"
+    return h.hexdigest()[:8]
+
+
 def cache_dir() -> Optional[str]:
     """The Numba cache folder to use, or None when nothing is writable (then: no cache)."""
     global _cache, _cache_checked
@@ -85,7 +103,8 @@ def cache_dir() -> Optional[str]:
     if explicit:
         candidates = [explicit]
     else:
-        key = f"numba-{tv}-{_version('numba')}-py{sys.version_info[0]}.{sys.version_info[1]}"
+        key = (f"numba-{tv}-{_version('numba')}-py{sys.version_info[0]}.{sys.version_info[1]}"
+               f"-{_sources_digest()}")
         base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
         user = os.environ.get("USER") or str(getattr(os, "getuid", lambda: "user")())
         candidates = [os.path.join(base, "tinyinfer", key),

@@ -5,6 +5,8 @@
         ACT_HARDSIGMOID 3: clip(a0 * v + a1, 0, 1)                 ACT_HARDSWISH 4: v * clip(v/6 + 1/2, 0, 1)
         ACT_SIGMOID 5: 1 / (1 + exp(-v))                           ACT_LEAKYRELU 6: v if v >= 0 else a0 * v
         ACT_SWISH 7: v * sigmoid(a0 * v)                           ACT_TANH 8: tanh(v)
+        ACT_HARDSWISH_AFFINE 9: HardSwish(v) * a0 + a1 (FusedConv's post_scale/post_shift after
+        a HardSwish, PP-LCNetV3's activation + learnable affine block; each step rounded)
     act_f32_inplace(x, act, a0, a1)   x = act(x) over a flat float32 array, in place
     act_f32_scale_shift(x, s, t, mode)   x = (x * s) + t in place over a flat float32 array;
         mode 1: only * s, 2: only + t, 3: both (each step rounds to float32, as Mul then Add)
@@ -20,7 +22,7 @@ import math
 import numpy as np
 
 (ACT_NONE, ACT_RELU, ACT_CLIP, ACT_HARDSIGMOID, ACT_HARDSWISH, ACT_SIGMOID, ACT_LEAKYRELU,
- ACT_SWISH, ACT_TANH) = range(9)
+ ACT_SWISH, ACT_TANH, ACT_HARDSWISH_AFFINE) = range(10)
 
 SIGNATURES = {
     "act_f32_inplace": "void(float32[::1], int64, float32, float32)",
@@ -55,6 +57,10 @@ def apply_act(v, act, a0, a1):
         return v * _sigmoid(v * a0)
     if act == 8:
         return math.tanh(v)
+    if act == 9:
+        t = v * _SIXTH + _HALF
+        h = 0 * v if t < 0 else (v if t > 1 else v * t)
+        return h * a0 + a1
     return v
 
 
@@ -98,6 +104,15 @@ def act_row(r, act, a0, a1):
             t = _ZERO if t < 0 else t
             t = _ONE if t > 1 else t
             r[i] = v * t
+    elif act == 9:
+        for i in range(n):
+            v = r[i]
+            t = v * _SIXTH + _HALF
+            t = _ZERO if t < 0 else t
+            t = _ONE if t > 1 else t
+            h = v * t
+            h = h * a0
+            r[i] = h + a1
     else:
         for i in range(n):
             r[i] = apply_act(r[i], act, a0, a1)

@@ -51,8 +51,8 @@ class FusedConv(Conv):
         super().prepare(x, w, b)
 
     def run(self, x, w, b=None, z=None):
-        y = self._run_act(x, w, b, z)
-        if self.post_scale is None and self.post_shift is None:
+        y, affine_done = self._run_act(x, w, b, z)
+        if affine_done or (self.post_scale is None and self.post_shift is None):
             return y
         return self.scale_shift(y)
 
@@ -83,11 +83,12 @@ class FusedConv(Conv):
                 y = self.run_fast(x, w, b, *fast, z=z)  # the epilogue inside the kernels
             if y is not None:
                 # exp/tanh stay NumPy's, so the result stays bit-identical to the unfused graph
-                return self.epilogue(y) if self.activation in _NUMPY_ACTS else y
+                y = self.epilogue(y) if self.activation in _NUMPY_ACTS else y
+                return y, fast[0] == 9  # code 9 applied post_scale/post_shift too
         y = self.run_reference(x, w, b) if fast is None else super().run(x, w, b)
         if z is not None:
             y = y + z  # what the Add node computed
-        return self.epilogue(y)
+        return self.epilogue(y), False
 
     @property
     def _fast_act(self):
@@ -103,6 +104,8 @@ class FusedConv(Conv):
             return code, self.min, self.max
         if code in (3, 6, 7):
             return code, self.alpha, 0.0 if self.beta is None else self.beta
+        if code == 4 and self.post_scale is not None and self.post_shift is not None:
+            return 9, self.post_scale, self.post_shift  # HardSwish, * scale, + shift in one pass
         return code, 0.0, 0.0
 
     def epilogue(self, y):
