@@ -175,10 +175,35 @@ def _index(x):
     return (x.view(np.uint8) ^ np.uint8(0x80)).astype(np.uint16)
 
 
+def _fma(x, y, z):
+    """float32 fused multiply-add: x * y + z rounded once (exact in float64 for |x| < 2**8)."""
+    return (np.asarray(x, np.float64) * np.float64(y) + np.asarray(z, np.float64)).astype(F32)
+
+
 @op("QLinearAdd", since=1, domain=MS)
 class QLinearAdd(_QBinary):
-    def value(self, fa, fb, sa, sb, sc):
+    """onnxruntime's x86 kernel (MLAS qladd_avx2.cpp), step for step: r_a = sa / sc, r_b = sb / sc,
+    fixed = zc - (r_a * za + r_b * zb); c = fma(a, r_a, fma(b, r_b, fixed)), or with a one-value
+    operand s folded into fixed (fixed + s * r_s) first; round half to even, saturate. Not
+    (a - za) * r_a + (b - zb) * r_b then + zc: that differs at ties (PP-OCRv4's x + 3)."""
+
+    def value(self, fa, fb, sa, sb, sc):  # the textbook formula (kept for reference)
         return (sa / sc) * fa + (sb / sc) * fb
+
+    def _direct(self, A, B, sa, za, sb, zb, sc, zc, dtype):
+        ra, rb = F32(F32(sa) / F32(sc)), F32(F32(sb) / F32(sc))
+        fixed = F32(F32(zc) - F32(F32(ra * F32(za)) + F32(rb * F32(zb))))
+        fa, fb = np.asarray(A).astype(F32), np.asarray(B).astype(F32)
+        if fa.size == 1:  # onnxruntime: LengthA == 1 first, then LengthB == 1
+            r = _fma(fb, rb, F32(fixed + F32(fa.reshape(()) * ra)))
+            r = r.reshape(np.broadcast_shapes(fa.shape, fb.shape))
+        elif fb.size == 1:
+            r = _fma(fa, ra, F32(fixed + F32(fb.reshape(()) * rb)))
+            r = r.reshape(np.broadcast_shapes(fa.shape, fb.shape))
+        else:
+            r = _fma(fa, ra, _fma(fb, rb, fixed))
+        lo, hi = dtypes.int_range(dtype)
+        return np.clip(np.rint(r), lo, hi).astype(dtype)
 
 
 @op("QLinearMul", since=1, domain=MS)
