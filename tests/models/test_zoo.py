@@ -44,7 +44,7 @@ def test_card_text_is_reproduced(card, figures):
 
 
 # models committed below their target, with the shortfall stated in the card
-BELOW_TARGET = {}
+BELOW_TARGET = {"attn_rec": "held-out line accuracy 78 % against the 95 % target (training time on a shared machine)"}
 
 
 def test_floors(card, figures):
