@@ -77,13 +77,13 @@ def dwconv2d_f32_nchw(x, w, b, out, sh, sw, dh, dw, ph, pw, mult, act, a0, a1):
             bias = b[m]
             for oh in range(oh_n):
                 row = o[oh]
-                if same33 and 1 <= oh < h - 1:  # all nine taps of an interior row in one pass
+                interior = same33 and 1 <= oh < h - 1
+                if interior:  # all nine taps of an interior row in one pass
                     _dw3x3_row(row, xc[oh - 1], xc[oh], xc[oh + 1], w[m], bias)
-                    if act != 0:
-                        act_row(row, act, a0, a1)
-                    continue
-                row[:] = bias
-                for kh in range(kh_n):
+                else:
+                    row[:] = bias
+                # (one act_row call below for both: each inlined copy costs seconds of compile)
+                for kh in range(0 if interior else kh_n):
                     ih = oh * sh - ph + kh * dh
                     if ih < 0 or ih >= h:
                         continue
