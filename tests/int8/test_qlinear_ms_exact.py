@@ -64,3 +64,20 @@ def test_qlinear_average_pool_equals_onnxruntime(dt, attrs):
         got, want = _both(b, x)
         assert got.dtype == want.dtype and got.shape == want.shape
         np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("dt", [np.uint8, np.int8])
+@pytest.mark.parametrize("shape", [(40, 6625), (64, 64), (4097, 1)])
+def test_qlinear_softmax_kernel_equals_numpy_twin(monkeypatch, dt, shape):
+    """kernels/qlookup_int8.qlookup_softmax_* == QLinearSoftmax's NumPy rows (Numba absent)."""
+    from tinyinfer.ops.qlinear_ms import QLinearSoftmax
+    rng = np.random.default_rng(shape[0])
+    info = np.iinfo(dt)
+    x = rng.integers(info.min, info.max + 1, shape).astype(dt)
+    b = _model("QLinearSoftmax", dt, list(shape), dict(axis=-1, opset=13), 0.05, 3, 1 / 256,
+               0 if dt is np.uint8 else -128)
+    got, want = _both(b, x)
+    np.testing.assert_array_equal(got, want)
+    monkeypatch.setattr(QLinearSoftmax, "_kernel", staticmethod(lambda *a: None))
+    twin = tinyinfer.InferenceSession(b).run(None, {"x": x})[0]
+    np.testing.assert_array_equal(twin, want)

@@ -308,6 +308,22 @@ class QLinearSoftmax(Op):
         return np.ascontiguousarray(np.moveaxis(y.reshape(moved.shape), -1, axis))
 
     @staticmethod
+    def _kernel(x, table, y_scale, y_zero_point):
+        """kernels/qlookup_int8.qlookup_softmax_* (this class's NumPy below is its twin)."""
+        from ..kernels import available, get
+        if x.size < 4096 or not available():
+            return None
+        k = get("qlookup_softmax_" + ("u8" if x.dtype == np.uint8 else "s8"))
+        if k is None:
+            return None
+        x = np.ascontiguousarray(x)
+        x = x if x.flags.writeable else x.copy()
+        y = np.empty_like(x)
+        k(x, np.ascontiguousarray(table, F32), F32(np.floor(F32(1.0) / _s(y_scale))),
+          np.int32(_zp(y_zero_point)), y)
+        return y
+
+    @staticmethod
     def _rows(x, X_scale, y_scale, y_zero_point):
         d = x.shape[-1]
         xs = float(_s(X_scale))
@@ -315,6 +331,12 @@ class QLinearSoftmax(Op):
         shift = max(0.0, float(np.log(fmax / d)) - 5.0) / xs
         i = np.arange(256, dtype=np.float64)
         table = np.exp((i - 255 + shift) * xs).astype(F32)  # by i; int8 rows index uint8(i-128)
+        if x.dtype == np.int8:
+            tab = np.empty(256, F32)
+            tab[(np.arange(256) - 128) & 255] = table
+        y = QLinearSoftmax._kernel(x, table if x.dtype == np.uint8 else tab, y_scale, y_zero_point)
+        if y is not None:
+            return y
         if x.dtype == np.int8:
             adj = np.int32(127) - x.max(axis=1, keepdims=True).astype(np.int32)
             idx = ((adj + x.astype(np.int32)) & 255).astype(np.uint8)  # uint8(adj + x)
@@ -327,12 +349,13 @@ class QLinearSoftmax(Op):
             e = table[x.astype(np.int32) + (255 - xmax)]
         vsum = np.cumsum(e, axis=1, dtype=F32)[:, -1:]  # sequential float32 sum, in order
         ys = F32(np.floor(F32(1.0) / _s(y_scale)))
-        with np.errstate(all="ignore"):
-            v = np.rint((e * ys) / vsum)
         zp = _zp(y_zero_point)
+        # e * ys can overflow to inf (one-element rows); the int casts then give what x86 gives
+        with np.errstate(all="ignore"):
+            v = np.rint((e * ys) / vsum).astype(np.int64)
         if x.dtype == np.int8:  # (the onnxruntime release tested saturates at 127)
-            return np.clip(v.astype(np.int64) + zp, -128, 127).astype(np.int8)
-        q = (v.astype(np.int64) & 0xFFFFFFFF) + zp  # uint32 arithmetic, then min(255)
+            return np.clip(v + zp, -128, 127).astype(np.int8)
+        q = (v & 0xFFFFFFFF) + zp  # uint32 arithmetic, then min(255)
         return np.minimum(q, 255).astype(np.uint8)
 
 
