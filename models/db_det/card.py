@@ -23,7 +23,7 @@ SEED = 777
 HELDOUT = ("`heldout.npz`: 30 pages (320–416 px a side, 1–8 lines of digits, words or codes at "
            "12–26 px each) rendered in the held-out font families DejaVu Sans Mono and STIX General, "
            "stored before noise, Gaussian noise added with seed 777 when loaded. A ground-truth line "
-           "is the ink box of the line grown by 0.2 × its height on each side (the margin the "
+           "is the ink box of the line grown by 0.35 × its height on each side (the margin the "
            "detector is trained to leave for recognisers). Predicted boxes come from tinyinfer.ocr.det "
            "(det_input, db_boxes with RapidOCR's defaults), taken axis-aligned; a prediction matches a "
            "line when their IoU is ≥ 0.5 (one-to-one, greedy by IoU). F-score = 2 · matched / "
@@ -34,7 +34,7 @@ DATA = """Rendered on the fly with Pillow (`models/textgen.py` render_page): 2,0
 pages of 192×192 holding 1–8 lines of digits (card numbers, meter readings), words or upper-case
 codes at 10–43 px (the scale the model sees after its 2×2 average pool, i.e. half of
 det_input's), flat/gradient/speckled/dark backgrounds, blur, noise. Target: each line's box (ink
-box grown by 0.2 × its height on each side) shrunk by the distance d that DB's unclip (ratio 1.6)
+box grown by 0.35 × its height on each side) shrunk by the distance d that DB's unclip (ratio 1.6)
 restores. Training fonts: DejaVu Sans/Serif, Computer Modern, Liberation, GNU FreeFont; held-out
 pages use DejaVu Sans Mono and STIX General only."""
 ARCH = """```
@@ -50,7 +50,7 @@ DW-sep = depthwise 3×3 + BN + ReLU, pointwise 1×1 + BN + ReLU. Trained by
 AdamW, one-cycle, seed 0, one thread."""
 
 
-PAD = 0.2   # a line's box: its ink box grown by PAD × ink height on each side (build.py trains on it)
+PAD = 0.35  # a line's box: its ink box grown by PAD × ink height on each side (build.py trains on it)
 
 
 def line_box(b):

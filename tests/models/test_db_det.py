@@ -31,8 +31,8 @@ def _aabb(box):
     return (b[:, 0].min(), b[:, 1].min(), b[:, 0].max(), b[:, 1].max())
 
 
-def _line(ink, pad=0.2):
-    """The box the detector is trained to return: ink grown by 0.2 × its height (card.line_box)."""
+def _line(ink, pad=0.35):
+    """The box the detector is trained to return: ink grown by 0.35 × its height (card.line_box)."""
     p = pad * (ink[3] - ink[1])
     return (ink[0] - p, ink[1] - p, ink[2] + p, ink[3] + p)
 
