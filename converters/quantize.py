@@ -11,7 +11,9 @@ Conv, Gemm and MatMul weights remain to quantise. Static formats:
     qdq        x ─Q─DQ─► Conv(·, DQ(w_int8), DQ(b_int32)) ─Q─DQ─► y      (runtimes fuse it)
     qoperator  x ─Q─► QLinearConv ─DQ─► y        MatMul/Gemm: Q ─► MatMulInteger ─► ·scale + b
 
-Activations are asymmetric uint8 per tensor, weights symmetric int8 per channel (axis 0 for
+A Relu or Clip(0, hi) that is a Conv's only reader is folded into the conv's output quantisation
+(its calibrated range, zero point 0), as onnxruntime's quantiser does: no float activation between
+a Q and a DQ. Activations are asymmetric uint8 per tensor, weights symmetric int8 per channel (axis 0 for
 Conv, the output-column axis for Gemm/MatMul) where that pays (per_channel="auto", see
 per_channel_pays) or per tensor, biases int32 with scale x_scale * w_scale.
 
@@ -443,6 +445,53 @@ def _rel_error(a: Dict[str, np.ndarray], b: Dict[str, np.ndarray]) -> float:
     return float(max(errs)) if errs else 0.0
 
 
+def _clip_floor_zero(m: onnx.ModelProto, n: onnx.NodeProto) -> bool:
+    """Relu, or Clip whose min is 0: what an output quantisation with zero point 0 does anyway."""
+    if n.op_type == "Relu":
+        return True
+    if n.op_type != "Clip":
+        return False
+    a = _attrs(n)
+    if "min" in a:                                   # opset < 11: attributes
+        return float(a["min"]) == 0.0
+    w = inits(m)
+    return len(n.input) > 1 and n.input[1] in w and float(np.ravel(w[n.input[1]])[0]) == 0.0
+
+
+def foldable_activations(m: onnx.ModelProto, tg: Dict[int, dict]) -> Dict[int, int]:
+    """{conv index: activation index} for Conv targets whose output goes only to a Relu or a
+    Clip(0, hi). Quantising the conv's output with the activation's calibrated range (zero point
+    0, upper end <= hi) clamps exactly as the activation does, so the activation node can go: the
+    int8 conv (QLinearConv, or DQ -> Conv -> Q fused by the runtimes) applies it for free, as
+    onnxruntime's quantiser does."""
+    readers: Dict[str, list] = {}
+    for k, n in enumerate(m.graph.node):
+        for x in n.input:
+            readers.setdefault(x, []).append(k)
+    outs = {o.name for o in m.graph.output}
+    fold = {}
+    for i in tg:
+        n = m.graph.node[i]
+        y = n.output[0]
+        r = readers.get(y, [])
+        if n.op_type == "Conv" and y not in outs and len(r) == 1 and _clip_floor_zero(m, m.graph.node[r[0]]):
+            fold[i] = r[0]
+    return fold
+
+
+def fold_activations(m: onnx.ModelProto, fold: Dict[int, int]) -> onnx.ModelProto:
+    """m without the folded activations: each conv writes its activation's output name."""
+    out = onnx.ModelProto()
+    out.CopyFrom(m)
+    drop = set(fold.values())
+    for i, k in fold.items():
+        out.graph.node[i].output[0] = m.graph.node[k].output[0]
+    keep = [n for k, n in enumerate(out.graph.node) if k not in drop]
+    del out.graph.node[:]
+    out.graph.node.extend(keep)
+    return out
+
+
 def sensitivity(m, tg, ranges, feeds, fmt="qdq", per_channel=True, samples=8) -> List[tuple]:
     """[(relative output error, node index)] quantising one node at a time, worst first."""
     feed = next(iter(batches(m, {k: v[:samples] for k, v in feeds.items()}, size=samples)))
@@ -482,22 +531,35 @@ def quantize(model, out=None, calibrate=None, *, format: str = "qdq", per_channe
         m = classifier_as_conv(m, exclude)
         feeds = load_inputs(m, calibrate, preprocess)
         tg = targets(m, exclude)
-        if per_channel == "auto":
-            w = inits(m)
-            for t in tg.values():
-                t["per_channel"] = per_channel_pays(w[t["w"]], t["axis"])
         if not tg:
             raise ConvertError("nothing to quantise: no Conv, Gemm or MatMul with constant weights")
         acts = [m.graph.node[i].input[0] for i in tg] + [m.graph.node[i].output[0] for i in tg]
+        acts += [m.graph.node[k].output[0] for k in foldable_activations(m, tg).values()]
+        # ranges from the graph as written; a folded conv's output takes its activation's name and range
         ranges = collect_ranges(m, feeds, acts, method, limit=limit, quiet=quiet)
+
+        def channel_flags(m, tg):
+            if per_channel == "auto":
+                w = inits(m)
+                for t in tg.values():
+                    t["per_channel"] = per_channel_pays(w[t["w"]], t["axis"])
+
+        channel_flags(m, tg)
+        kept_float = []
         if auto_exclude:
             worst = sensitivity(m, tg, ranges, feeds, format, per_channel)
             for err, i in worst[:auto_exclude]:
+                n = m.graph.node[i]
                 if not quiet:
-                    n = m.graph.node[i]
                     print(f"keeping {n.name or n.output[0]} ({n.op_type}) in float: "
                           f"output error {err:.2%} when quantised alone")
+                kept_float.append(n.output[0])
                 del tg[i]
+        fold = foldable_activations(m, tg)
+        if fold:
+            m = fold_activations(m, fold)
+            tg = targets(m, list(exclude) + kept_float)
+            channel_flags(m, tg)
         q = (qdq if format == "qdq" else qoperator)(m, tg, ranges, per_channel)
     q.producer_name = "tinyinfer-convert"
     if not keep_names:

@@ -151,3 +151,58 @@ def test_chars_small_and_accurate(tmp_path, fmt):
 @pytest.mark.parametrize("fmt", ["qdq", "qoperator"])
 def test_no_waste_digits(digits_cal, fmt):
     _no_waste(quantize(DIGITS, None, digits_cal, format=fmt, quiet=True))
+
+
+def _conv_act_model(act):
+    """x -> Conv 3x3 (8 ch) -> act -> Conv 1x1 (4 ch) -> y"""
+    from onnx import TensorProto, helper, numpy_helper
+
+    rng = np.random.default_rng(0)
+    inits = [numpy_helper.from_array(rng.standard_normal((8, 3, 3, 3)).astype(np.float32), "w1"),
+             numpy_helper.from_array(rng.standard_normal(8).astype(np.float32), "b1"),
+             numpy_helper.from_array(rng.standard_normal((4, 8, 1, 1)).astype(np.float32), "w2")]
+    if act == "Relu":
+        a = helper.make_node("Relu", ["c"], ["r"])
+    else:
+        lo, hi = act
+        inits += [numpy_helper.from_array(np.array(lo, np.float32), "lo"),
+                  numpy_helper.from_array(np.array(hi, np.float32), "hi")]
+        a = helper.make_node("Clip", ["c", "lo", "hi"], ["r"])
+    nodes = [helper.make_node("Conv", ["x", "w1", "b1"], ["c"], pads=[1, 1, 1, 1]), a,
+             helper.make_node("Conv", ["r", "w2"], ["y"])]
+    g = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 3, 6, 6])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 4, 6, 6])], inits)
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
+    m.ir_version = 8
+    return m
+
+
+@pytest.mark.parametrize("act,folded", [("Relu", True), ((0.0, 6.0), True), ((-1.0, 1.0), False)])
+@pytest.mark.parametrize("fmt", ["qdq", "qoperator"])
+def test_relu_and_clip_from_zero_fold_into_the_conv(tmp_path, act, folded, fmt):
+    """Relu / Clip(0, hi) after a quantised conv go: the conv's output quantisation (the
+    activation's range, zero point 0) clamps the same way. Clip(-1, 1) stays."""
+    src, cal, out = tmp_path / "m.onnx", tmp_path / "cal.npz", tmp_path / "q.onnx"
+    onnx.save(_conv_act_model(act), src)
+    x = np.random.default_rng(1).standard_normal((16, 3, 6, 6)).astype(np.float32) * 2
+    np.savez(cal, x=x)
+    m = quantize(str(src), str(out), str(cal), format=fmt, quiet=True)
+    ops = [n.op_type for n in m.graph.node]
+    assert (("Relu" not in ops and "Clip" not in ops) if folded else ("Relu" in ops or "Clip" in ops)), ops
+    a = _ort(out, {"x": x})
+    b = tinyinfer.InferenceSession(str(out)).run(None, {"x": x})[0]
+    np.testing.assert_allclose(a, b, atol=1e-4)
+    if folded:                                                       # still the float model's function
+        f = _ort(src, {"x": x})
+        assert np.abs(a - f).max() <= 0.05 * np.abs(f).max()
+
+
+def test_auto_excluded_conv_keeps_its_relu(tmp_path):
+    src, cal = tmp_path / "m.onnx", tmp_path / "cal.npz"
+    onnx.save(_conv_act_model("Relu"), src)
+    x = np.random.default_rng(1).standard_normal((16, 3, 6, 6)).astype(np.float32)
+    np.savez(cal, x=x)
+    m = quantize(str(src), None, str(cal), auto_exclude=2, quiet=True)   # both convs kept in float
+    assert [n.op_type for n in m.graph.node].count("Relu") == 1
+    np.testing.assert_allclose(tinyinfer.InferenceSession(m.SerializeToString()).run(None, {"x": x})[0],
+                               _ort(src, {"x": x}), atol=1e-4)
