@@ -353,8 +353,8 @@ def main(weights=None):
         model.eval()
     else:
         model = train()
-        torch.save(model.state_dict(), os.path.join(HERE, "phase0.pt"))
-        model = train(model, 1)
+        for phase in range(1, len(PHASES)):
+            model = train(model, phase)
     arr, widths, texts = heldout_set()
     np.savez_compressed(os.path.join(HERE, "heldout.npz"), lines=arr, widths=widths, texts=texts)
     ex = export(model, os.path.join(HERE, "attn_rec.onnx"))
