@@ -3,22 +3,22 @@
 #
 # **At the end of this notebook you will be able to** compute scaled dot-product attention and
 # multi-head attention step by step in NumPy, check both against tinyinfer's `Attention` op
-# (ONNX opset 23), find the self-attention hidden inside a real text recogniser — PP-OCRv4's SVTR
-# neck, written out as MatMul/Softmax nodes — capture its attention weights with
-# `sess.run(..., capture="all")`, show that those nodes compute exactly the `Attention` op, and plot
-# where each column of a text line looks.
+# (ONNX opset 23), find the self-attention inside a real text recogniser — the project's own
+# [models/attn_rec](../models/attn_rec/CARD.md), a conv stem and three transformer blocks written out
+# as MatMul/Softmax nodes — capture its attention weights with `sess.run(..., capture=...)`, show that
+# those nodes compute exactly the `Attention` op, and plot where each column of a text line looks.
 #
 # Source files explained here: [tinyinfer/ops/attention.py](../tinyinfer/ops/attention.py) (the op:
 # masks, KV cache, grouped heads), [tinyinfer/verify/capture.py](../tinyinfer/verify/capture.py)
 # (`capture="all"`) and [tinyinfer/ocr/pipeline.py](../tinyinfer/ocr/pipeline.py) (`norm_line`, the
-# recogniser's input). The recogniser comes from the installed `rapidocr_onnxruntime` wheel.
+# recogniser's input). The recogniser was trained on this machine by `models/attn_rec/build.py`.
 
 # %%
 import os
 import numpy as np
 import matplotlib.pyplot as plt
 from onnx import helper, TensorProto
-from nbsetup import ppocr_dir, render_line
+from nbsetup import MODELS, render_line
 import tinyinfer
 rng = np.random.default_rng(0)
 
@@ -114,85 +114,92 @@ print(f"max |Y - numpy| after Wo: {np.abs(Y3[0] @ Wo - Y_np).max():.1e};  max |P
 
 # %% [markdown]
 # ## 4. Attention inside a text recogniser
-# PP-OCRv4's recogniser (SVTR-LCNet) turns a 48-pixel-high text line into a sequence of feature
-# columns, one per 8 pixels of width, and runs two transformer blocks over that sequence before the
-# CTC head (notebook 06). The exporter wrote the attention out as plain nodes:
-# `MatMul(Q·scale, Kᵀ) → Softmax → MatMul(·, V)`. We run the model once with `capture="all"` and pick
-# every Softmax whose output is 4-D, `(batch, heads, tokens, tokens)` — the attention weights.
+# The project's attention recogniser turns a 48-pixel-high text line into a sequence of feature
+# columns, one per 4 pixels of width, adds sinusoidal positions, and runs three transformer blocks of
+# four heads over that sequence before the CTC head (notebook 06). The exporter wrote each head out
+# as plain nodes: `Softmax(MatMul(q · scale, kᵀ))`, then `MatMul(·, v)`; the build named each
+# Softmax output `attn/block{b}/head{h}` and listed the names in the model's `attention` metadata
+# entry, so one `capture=` call returns every map.
 
 # %%
 from tinyinfer.ocr.pipeline import norm_line
-REC = os.path.join(ppocr_dir(), "ch_PP-OCRv4_rec_infer.onnx")
-TEXT = "4929 1234 5678 9012"
+REC = os.path.join(MODELS, "attn_rec", "attn_rec.onnx")
+TEXT = "SN 4F7K-2291 PN 7741/0032-B"
 line = render_line(TEXT)
 x = norm_line(np.repeat(line[:, :, None], 3, 2), 48, int(48 * max(320 / 48, line.shape[1] / 48)))[None]
 sess = tinyinfer.InferenceSession(REC)
+names = sess.get_modelmeta().custom_metadata_map["attention"].splitlines()
 outs, values = sess.run(None, {"x": x}, capture="all")
-nodes = sess.model.graph.nodes
-attn = [n for n in nodes if n.op_type == "Softmax" and values[n.outputs[0]].ndim == 4]
-for n in attn:
-    print(f"{n.name:16s} -> {n.outputs[0]:18s} {values[n.outputs[0]].shape}")
+from tinyinfer.ocr import ctc
+chars = ctc.load_characters(sess.get_modelmeta().custom_metadata_map)
+print("read:", repr(ctc.greedy(outs[0][0], chars).text))
+print(len(names), "attention maps, e.g.", names[0], values[names[0]].shape, "(batch, query token, key token)")
 print("input", x.shape, "-> CTC probabilities", outs[0].shape)
 
 # %% [markdown]
-# These nodes are the `Attention` op. Walk one step back and one step forward from the first
-# Softmax: its input is `MatMul(Mul(q, scale), Transpose(k))`, its consumer `MatMul(P, v)`. Feed the
+# Are these nodes the `Attention` op? Walk one step back and one step forward from the first map:
+# its Softmax reads `MatMul(Mul(q, scale), Transpose(k))`, and `MatMul(P, v)` reads it. Feed the
 # captured `q, k, v` to a one-node `Attention` model and compare with the captured tensors.
 
 # %%
+nodes = sess.model.graph.nodes
 producer = {o: n for n in nodes for o in n.outputs}
-sm = attn[0]
-qk = producer[sm.inputs[0]]                                  # MatMul(q * scale, k^T)
-mul, kt = producer[qk.inputs[0]], producer[qk.inputs[1]]
-q_r = values[mul.inputs[0]]                                  # (1, heads, tokens, head)
-k_r = values[kt.inputs[0]]
-pv = next(n for n in nodes if n.op_type == "MatMul" and n.inputs[0] == sm.outputs[0])
-v_r = values[pv.inputs[1]]
-scale = float(np.ravel(values.get(mul.inputs[1], sess.model.graph.initializers.get(mul.inputs[1], [np.nan])))[0])
-print(f"q {q_r.shape}, k {k_r.shape}, v {v_r.shape}; scale {scale:.6f} = 1/sqrt({q_r.shape[-1]}) "
-      f"= {1 / np.sqrt(q_r.shape[-1]):.6f}")
-Y_op, P_op = attention_session().run(None, {"Q": q_r, "K": k_r, "V": v_r})
-print(f"Attention op vs the model's own nodes: max |P diff| {np.abs(P_op - values[sm.outputs[0]]).max():.1e}, "
-      f"max |Y diff| {np.abs(Y_op - values[pv.outputs[0]]).max():.1e}")
+def qkv_of(name):
+    """The captured q, k, v, the scale and the Softmax / P·V nodes behind one attention map."""
+    sm = producer[name]
+    qk = producer[sm.inputs[0]]                              # MatMul(q * scale, k^T)
+    mul, kt = producer[qk.inputs[0]], producer[qk.inputs[1]]
+    pv = next(n for n in nodes if n.op_type == "MatMul" and n.inputs[0] == name)
+    scale = float(np.ravel(values[mul.inputs[1]] if mul.inputs[1] in values
+                           else sess.model.graph.initializers[mul.inputs[1]])[0])
+    return values[mul.inputs[0]], values[kt.inputs[0]], values[pv.inputs[1]], scale, sm, pv
+
+q_r, k_r, v_r, scale, sm, pv = qkv_of(names[0])
+print(f"{sm.op_type} {sm.name}: q {q_r.shape}, k {k_r.shape}, v {v_r.shape}; scale {scale:.6f} = "
+      f"1/sqrt({q_r.shape[-1]}) = {1 / np.sqrt(q_r.shape[-1]):.6f}")
+Y_op, P_op = attention_session().run(None, {"Q": q_r[:, None], "K": k_r[:, None], "V": v_r[:, None]})
+print(f"Attention op vs the model's own nodes: max |P diff| {np.abs(P_op[:, 0] - values[names[0]]).max():.1e}, "
+      f"max |Y diff| {np.abs(Y_op[:, 0] - values[pv.outputs[0]]).max():.1e}")
 
 # %% [markdown]
 # ### Attention maps over the image
-# Token `t` stands for the 8-pixel strip `[8t, 8t + 8)` of the resized line. First the
+# Token `t` stands for the 4-pixel strip `[4t, 4t + 4)` of the resized line. First the
 # tokens × tokens maps of every head (rows: queries, columns: keys):
 
 # %%
-P1 = values[attn[0].outputs[0]][0]                           # (heads, tokens, tokens)
-P2 = values[attn[1].outputs[0]][0]
-T, W = P1.shape[-1], x.shape[3]
-fig, axes = plt.subplots(2, 8, figsize=(8, 2.2))
-for b, P in enumerate((P1, P2)):
-    for h in range(8):
-        axes[b, h].imshow(P[h], cmap="viridis", interpolation="nearest"); axes[b, h].set_axis_off()
-        axes[b, h].set_title(f"block {b + 1} head {h}", fontsize=6)
+blocks = sorted({n.split("/")[1] for n in names})
+P = np.stack([np.stack([values[f"attn/{b}/head{h}"][0] for h in range(4)]) for b in blocks])   # (3, 4, T, T)
+P1, P2 = P[0], P[1]
+T, W = P.shape[-1], x.shape[3]
+fig, axes = plt.subplots(len(blocks), 4, figsize=(7, 5.2))
+for b in range(len(blocks)):
+    for h in range(4):
+        axes[b, h].imshow(P[b, h], cmap="viridis", interpolation="nearest"); axes[b, h].set_axis_off()
+        axes[b, h].set_title(f"block {b} head {h}", fontsize=7)
 plt.tight_layout(); plt.show()
-ent = lambda P: float((-(P * np.log(P + 1e-12)).sum(-1)).mean())
-print(f"mean entropy of a row: block 1 {ent(P1):.2f}, block 2 {ent(P2):.2f} nats "
-      f"(one key: 0, uniform over {T} tokens: {np.log(T):.2f})")
+ent = lambda A: float((-(A * np.log(A + 1e-12)).sum(-1)).mean())
+print("mean entropy of a row per block:", [round(ent(P[b]), 2) for b in range(len(blocks))],
+      f"nats (one key: 0, uniform over {T} tokens: {np.log(T):.2f})")
 
 # %% [markdown]
-# Vertical stripes mean that many queries look at the *same* keys. Put that on the image: for each
-# key column, the attention it receives (mean over heads and queries), and the weights of the query
-# in the middle of the line.
+# A bright diagonal means each token looks at its neighbours; vertical stripes mean that many
+# queries look at the *same* keys. Put that on the image: for each key column, the attention it
+# receives (mean over heads and queries), and the weights of the query in the middle of the line.
 
 # %%
 img = (x[0, 0] + 1) / 2                                       # the resized line, back to [0, 1]
-ink = np.array([(img[:, 8 * t:8 * t + 8] < 0.5).mean() for t in range(T)])   # dark pixels per token
-xs = np.arange(T) * 8 + 4
+ink = np.array([(img[:, 4 * t:4 * t + 4] < 0.5).mean() for t in range(T)])   # dark pixels per token
+xs = np.arange(T) * 4 + 2
 fig, (a1, a2) = plt.subplots(2, 1, figsize=(8, 2.8), sharex=True, gridspec_kw={"height_ratios": [1, 1.6]})
 a1.imshow(img, cmap="gray", extent=[0, W, 48, 0], aspect="auto"); a1.set_yticks([])
 a1.axvline(xs[T // 2], color="r", lw=0.8, ls="--")
-for P, lab in ((P1, "block 1: received"), (P2, "block 2: received")):
-    a2.plot(xs, P.mean((0, 1)), ".-", lw=0.8, label=lab)
-a2.plot(xs, P1[:, T // 2].mean(0), "r-", lw=0.8, label=f"block 1: query token {T // 2} (dashed line)")
+for b in range(len(blocks)):
+    a2.plot(xs, P[b].mean((0, 1)), ".-", lw=0.8, ms=3, label=f"block {b}: received")
+a2.plot(xs, P1[:, T // 2].mean(0), "r-", lw=0.8, label=f"block 0: query token {T // 2} (dashed line)")
 a2.set_xlabel("pixel column of the resized line"); a2.set_ylabel("weight"); a2.legend(fontsize=7)
 plt.tight_layout(); plt.show()
-for P, b in ((P1, 1), (P2, 2)):
-    r = P.mean((0, 1))
+for b in range(len(blocks)):
+    r = P[b].mean((0, 1))
     print(f"block {b}: correlation of attention received with ink per column {np.corrcoef(r, ink)[0, 1]:+.2f}; "
           f"most attended tokens {sorted(np.argsort(r)[::-1][:5].tolist())}")
 
@@ -200,26 +207,24 @@ for P, b in ((P1, 1), (P2, 2)):
 # Unlike a convolution's, these weights depend on the input: render another text and the maps change
 # (try it). A convolution sees a fixed neighbourhood; here every column can gather from anywhere on
 # the line, and the printed correlation says whether the heads favour columns with ink or the gaps
-# between characters (the gaps between this card number's digit groups fall near tokens 11, 22 and
-# 33). The entropy measures how spread the weights are — 0 when a query reads one key,
-# `ln T` when it reads all alike.
+# between characters. The entropy measures how spread the weights are — 0 when a query reads one
+# key, `ln T` when it reads all alike.
 #
 # ## Exercises
 # Each exercise has an answer cell and a checking cell. The committed notebook holds our solution so
 # that it runs green: **replace our solution with yours** and re-run the checking cell.
 #
-# 1. Compute the second block's attention weights `P2` yourself from its captured `q` and `k`
-#    (follow the nodes back from `attn[1]` as in section 4).
-# 2. For each head of block 1, find the key token that query token `T // 2` attends to most; how
+# 1. Compute the attention weights of block 1, head 0 (`P2[0]`) yourself from its captured `q` and
+#    `k` (follow the nodes back from `attn/block1/head0` as in section 4).
+# 2. For each head of block 0, find the key token that query token `T // 2` attends to most; how
 #    many heads put it within ±1 token of the query?
 # 3. Add a causal mask to your NumPy multi-head attention (`sdpa(..., causal=True)` per head) and check
 #    its weights against the op with `is_causal=1`.
 
 # %%
 # --- your answers (replace our solution with yours) ---
-qk2 = producer[attn[1].inputs[0]]
-q2, k2 = values[producer[qk2.inputs[0]].inputs[0]], values[producer[qk2.inputs[1]].inputs[0]]
-my_P2 = softmax(q2 * scale @ np.swapaxes(k2, -1, -2))
+q2, k2, _, scale2, _, _ = qkv_of("attn/block1/head0")
+my_P2 = softmax(q2 * scale2 @ np.swapaxes(k2, -1, -2))[0]
 argmax_keys = P1[:, T // 2].argmax(-1)
 near = int(np.sum(np.abs(argmax_keys - T // 2) <= 1))
 split = lambda A: A.reshape(seq, heads, -1).transpose(1, 0, 2)
@@ -227,10 +232,10 @@ _, my_causal_P = sdpa(split(X @ Wq), split(X @ Wk), split(X @ Wv), causal=True)
 
 # %%
 # --- check ---
-assert np.abs(my_P2 - P2[None]).max() < 1e-5
+assert np.abs(my_P2 - P2[0]).max() < 1e-5
 assert near == sum(abs(int(P1[h, T // 2].argmax()) - T // 2) <= 1 for h in range(P1.shape[0]))
 _, Pc = attention_session(q_num_heads=heads, kv_num_heads=heads, is_causal=1).run(
     None, {"Q": (X @ Wq)[None], "K": (X @ Wk)[None], "V": (X @ Wv)[None]})
 assert np.abs(Pc[0] - my_causal_P).max() < 1e-5 and np.all(np.triu(my_causal_P[0], 1) == 0)
-print(f"all checks passed: block 2 weights recomputed ({np.abs(my_P2 - P2[None]).max():.1e}); "
+print(f"all checks passed: block 1 head 0 weights recomputed ({np.abs(my_P2 - P2[0]).max():.1e}); "
       f"{near} of {P1.shape[0]} heads look within ±1 token of query {T // 2}; causal masks agree")
