@@ -274,3 +274,34 @@ def test_pair_lookup_kernel_equals_direct(at, bt, bshape):
                           np.float32(0.07), 5, np.dtype(at))
         assert y.dtype == want.dtype and y.shape == want.shape
         np.testing.assert_array_equal(y, want)
+
+
+@pytest.mark.skipif(not kernels.available(), reason="kernels unavailable")
+@pytest.mark.parametrize("g,cg,mpg,k,s,sw,d,hw", [
+    (4, 8, 8, 1, 1, 1, 1, (4, 4)), (4, 8, 32, 1, 1, 1, 1, (8, 8)), (4, 16, 16, 1, 1, 1, 1, (1, 1)),
+    (2, 3, 5, 3, 1, 1, 1, (7, 9)), (3, 2, 1, 3, 2, 1, 1, (6, 11)), (2, 4, 3, 5, 1, 2, 2, (9, 8)),
+    (2, 2, 2, 2, 2, 3, 1, (5, 13)), (8, 2, 4, 1, 2, 2, 1, (5, 5))])
+@pytest.mark.parametrize("xt", [np.uint8, np.int8])
+def test_grouped_equals_twin_and_reference(g, cg, mpg, k, s, sw, d, hw, xt):
+    """Grouped convs with C/group > 1 (ShuffleNet's 1x1 group convs, and 3x3 / 5x5 with
+    strides, dilation and asymmetric pads): the plane kernel == its NumPy twin == the reference."""
+    from tinyinfer.kernels import qlinear_int8 as K
+    rng = np.random.default_rng(g * 100 + cg * 10 + k)
+    c, m = g * cg, g * mpg
+    xi = np.iinfo(xt)
+    x = rng.integers(xi.min, xi.max + 1, (2, c) + hw).astype(xt)
+    w = rng.integers(-128, 128, (m, cg, k, k)).astype(np.int8)
+    attrs = dict(group=g, strides=[s, sw], pads=[k // 2, k // 2, 0, k // 2], dilations=[d, d])
+    a, v = _conv(x, w, attrs, xt, np.int8, True, k, False)
+    b, _ = _conv(x, w, attrs, xt, np.int8, True, k, True)
+    assert v == "qconv2d_grouped"
+    np.testing.assert_array_equal(a, b)
+    # the twin from the same arguments the kernel got
+    op = QLinearConv(_node("QLinearConv"), **attrs)
+    win = op.geometry(x.shape, w.shape)
+    mult = rng.uniform(1e-4, 2e-3, m).astype(np.float32)
+    bias = rng.integers(-3000, 3000, m).astype(np.int32)
+    wq = K.pack_grouped(w, np.zeros(m, np.int8))
+    got = K.qconv2d("qconv2d_grouped", x, 5, wq, w.shape, bias, mult, 3, np.dtype(xt), win)
+    want = K.qconv2d_grouped_np(x, 5, wq, bias, mult, 3, np.dtype(xt), win, g)
+    np.testing.assert_array_equal(got, want)

@@ -15,6 +15,7 @@ Layout (packed once per weight at prepare, once per call for the activations):
     qconv2d_<u8|s8>_im2col8    point's share comes off the bias: kernels/qlinear_int8.Packed)
     qconv2d_<u8|s8>_im2col     bp <- x[c, ih, iw] - x_zp at k = (c * KH + kh) * KW + kw,
                                s = (oh - oh0) * OW + ow (0 outside x: onnxruntime pads with zp)
+    qconv2d_<u8|s8>_gplane     grouped (C/group > 1): the dwplane runs over C/group planes each
     qconv2d_<u8|s8>_dw         depthwise direct loops, int32 row accumulators, requantised rows:
         out[m, oh, ow] = requant(bias[m] + sum_{kh,kw} w[m, kh, kw] * (x[m // mult, ih, iw] - x_zp))
 
@@ -148,6 +149,10 @@ _DWP = ("void({0}[:, :, ::1], int32, int16[:, :, ::1], int32[::1], float32[::1],
         "int32, {0}[:, :, ::1], int64, int64, int64, int64, int64, int64, int64, int16[::1], "
         "int32[::1], uint8[::1])")
 
+_GP = ("void({0}[:, :, ::1], int32, int16[:, :, :, ::1], int32[::1], float32[::1], int32, int32, "
+       "int32, {0}[:, :, ::1], int64, int64, int64, int64, int64, int64, int64, int16[:, ::1], "
+       "int32[::1], uint8[::1])")
+
 SIGNATURES = {
     "qgemm_s16_s32_u8": _GEMM.format("uint8"),
     "qgemm_s16_s32_s8": _GEMM.format("int8"),
@@ -167,6 +172,8 @@ SIGNATURES = {
     "qconv2d_s8_im2col8": _IM2COL8.format("int8"),
     "qconv2d_u8_dwplane": _DWP.format("uint8"),
     "qconv2d_s8_dwplane": _DWP.format("int8"),
+    "qconv2d_u8_gplane": _GP.format("uint8"),
+    "qconv2d_s8_gplane": _GP.format("int8"),
     "qconv2d_u8_dw": _DW.format("uint8"),
     "qconv2d_s8_dw": _DW.format("int8"),
 }
@@ -449,3 +456,62 @@ def _qdw_plane(x, xzp, w, bias, mult, zp, lo_q, hi_q, out, sh, sw, dh, dw, ph, p
 
 
 qconv2d_u8_dwplane = qconv2d_s8_dwplane = _qdw_plane
+
+
+def _qgroup_plane(x, xzp, w, bias, mult, zp, lo_q, hi_q, out, sh, sw, dh, dw, ph, pw, m_per_g,
+                  planes, acc, table):
+    """Grouped convolution (C/group = CG > 1, e.g. ShuffleNet's 1x1 group convs) as direct runs
+    over zero-padded int16 planes of x - x_zp, one output channel at a time:
+
+        out[m] = requant(bias[m] + sum_{c < CG, kh, kw} w[m, c, kh, kw] * plane[g * CG + c][...])
+        g = m // m_per_g      w: (M, CG, KH, KW) int16 (w - w_zp)    planes: (C, HP * WP + pad)
+
+    The plane layout and the runs are _qdw_plane's (stride 1 along W computed, every SW-th kept);
+    tiny planes and few channels per group make this cheaper than packing columns for a GEMM.
+    """
+    c_n, h, wd = x.shape
+    m_out, oh_n, ow_n = out.shape
+    cg_n, kh_n, kw_n = w.shape[1], w.shape[2], w.shape[3]
+    wp = (ow_n - 1) * sw + (kw_n - 1) * dw + 1
+    hp = (oh_n - 1) * sh + (kh_n - 1) * dh + 1
+    wq = (ow_n - 1) * sw + 1
+    n_acc = oh_n * wp
+    planes[:, :] = 0
+    q0 = min(max(pw, 0), wp)
+    q1 = min(max(pw + wd, q0), wp)
+    for c in range(c_n):
+        xc = x[c]
+        pl = planes[c]
+        for r in range(hp):
+            ih = r - ph
+            if ih < 0 or ih >= h:
+                continue
+            dst = pl[r * wp + q0:r * wp + q1]
+            src = xc[ih, q0 - pw:q1 - pw]
+            for i in range(dst.shape[0]):
+                dst[i] = np.int16(np.int32(src[i]) - xzp)
+    for m in range(m_out):
+        c0 = (m // m_per_g) * cg_n
+        acc[:] = bias[m]
+        for ci in range(cg_n):
+            pl = planes[c0 + ci]
+            for kh in range(kh_n):
+                for kw in range(kw_n):
+                    wv = np.int32(w[m, ci, kh, kw])
+                    off = kh * dh * wp + kw * dw
+                    if sh == 1:
+                        src = pl[off:off + n_acc]
+                        for i in range(n_acc):
+                            acc[i] += wv * np.int32(src[i])
+                    else:
+                        for oh in range(oh_n):
+                            a = acc[oh * wp:oh * wp + wq]
+                            src = pl[oh * sh * wp + off:oh * sh * wp + off + wq]
+                            for i in range(wq):
+                                a[i] += wv * np.int32(src[i])
+        mu = mult[m]
+        for oh in range(oh_n):
+            _requant_row(acc[oh * wp:oh * wp + wq:sw], 0, mu, zp, lo_q, hi_q, out[m, oh], table)
+
+
+qconv2d_u8_gplane = qconv2d_s8_gplane = _qgroup_plane

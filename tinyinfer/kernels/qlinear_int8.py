@@ -1,6 +1,7 @@
 """Drivers for the integer kernels (kernels/qgemm_int8.py): pick a variant, pack, call.
 
-    conv_variant(w_shape, group, x_shape)   "qconv2d_im2col" (group 1), "qconv2d_dw" (C/group = 1)
+    conv_variant(w_shape, group, x_shape)   "qconv2d_im2col" (group 1), "qconv2d_dw" (C/group = 1),
+                                            "qconv2d_grouped" (other groups: direct plane runs)
                                             or None (then: ops/qlinear.py's reference)
     pack_weights(w2, zp)  (M, K) (u)int8 weights -> Packed: 's16' (w - zp as int16 pairs, any
                           CPU) or 'u8s8' (int8 weights with zero point 0 on AVX512-VNNI: raw
@@ -74,7 +75,55 @@ def conv_variant(w_shape, group, x_shape):
         return "qconv2d_im2col"
     if cg == 1 and m % group == 0:
         return "qconv2d_dw"
+    if m % group == 0:
+        return "qconv2d_grouped"
     return None
+
+
+def pack_grouped(w: np.ndarray, zp) -> np.ndarray:
+    """(M, CG, KH, KW) (u)int8 weights -> w - w_zp as int16 (the grouped kernel's operand)."""
+    m = w.shape[0]
+    z = np.zeros((), np.int32) if zp is None else np.asarray(zp).astype(np.int32).reshape(-1)
+    z = z.reshape(()) if z.size == 1 else z.reshape(m, 1, 1, 1)
+    return np.ascontiguousarray(w.astype(np.int32) - z).astype(np.int16)
+
+
+def _plane_dims(oh, ow, kh, kw, win):
+    sh, sw = win.strides
+    dh, dw = win.dilations
+    return (oh - 1) * sh + (kh - 1) * dh + 1, (ow - 1) * sw + (kw - 1) * dw + 1
+
+
+def qconv2d_grouped_np(x, x_zp, wq, bias, mult, y_zp, y_dtype, win, group):
+    """NumPy twin of qconv2d_<u8|s8>_gplane: the same zero-padded planes of x - x_zp and the
+    same sums, one output channel's taps at a time. x: (N, C, H, W); wq: (M, CG, KH, KW) int16."""
+    n, c, h, wd = x.shape
+    m, cg, kh, kw = wq.shape
+    oh, ow = win.out
+    sh, sw = win.strides
+    dh, dw = win.dilations
+    ph, pw = win.begin
+    hp, wp = _plane_dims(oh, ow, kh, kw, win)
+    y = np.empty((n, m, oh, ow), y_dtype)
+    from ..ops.quant_common import requantize
+    for i in range(n):
+        pl = np.zeros((c, hp, wp), np.int64)  # plane[r, q] = x[r - ph, q - pw] - x_zp, else 0
+        r0, r1 = min(max(ph, 0), hp), min(max(ph + h, 0), hp)
+        q0, q1 = min(max(pw, 0), wp), min(max(pw + wd, 0), wp)
+        if r1 > r0 and q1 > q0:
+            pl[:, r0:r1, q0:q1] = x[i, :, r0 - ph:r1 - ph, q0 - pw:q1 - pw].astype(np.int64) - x_zp
+        acc = np.zeros((m, oh, ow), np.int64) + np.asarray(bias, np.int64).reshape(m, 1, 1)
+        for o in range(m):
+            g = o // (m // group)
+            for ci in range(cg):
+                for a in range(kh):
+                    for b in range(kw):
+                        acc[o] += int(wq[o, ci, a, b]) * pl[g * cg + ci, a * dh:a * dh + (oh - 1)
+                                                            * sh + 1:sh, b * dw:b * dw +
+                                                            (ow - 1) * sw + 1:sw]
+        y[i] = requantize(acc.astype(np.int32), np.asarray(mult, np.float32).reshape(m, 1, 1),
+                          np.asarray(y_zp).astype(y_dtype), y_dtype)
+    return y
 
 
 def _zp(zp, n):
@@ -229,6 +278,18 @@ def qconv2d(variant, x, x_zp, wpack, w_shape, bias, mult, y_zp, y_dtype, win, ta
         tab = _NO_TABLE
         y = y_out = np.empty((n, m, oh, ow), y_dtype)
     src = _CODE[x.dtype]
+    if variant == "qconv2d_grouped":
+        if table is None and y_out.dtype != x.dtype:
+            return None  # the kernel writes x's type (the op's reference does the rest)
+        y_out = y_out.view(x.dtype)
+        k = get(f"qconv2d_{src}_gplane")
+        hp, wp = _plane_dims(oh, ow, kh, kw, win)
+        planes = np.empty((c, hp * wp + (kw - 1) * dw), np.int16)
+        acc = np.empty(oh * wp, np.int32)
+        for i in range(n):
+            k(x[i], np.int32(x_zp), wpack, bias, mult, np.int32(y_zp), np.int32(lo), np.int32(hi),
+              y_out[i], sh, sw, dh, dw, ph, pw, m // (c // wpack.shape[1]), planes, acc, tab)
+        return y
     if variant == "qconv2d_dw":
         if table is None and y_out.dtype != x.dtype:
             return None  # the depthwise kernels write x's type (the op's reference does the rest)

@@ -182,7 +182,9 @@ class QLinearConv(_ConvBase):
         pw, pz, packed = self._wpack
         if pw is not w or pz is not w_zero_point:
             m = w.shape[0]
-            if v == "qconv2d_dw":
+            if v == "qconv2d_grouped":
+                packed = K.pack_grouped(w, w_zero_point)
+            elif v == "qconv2d_dw":
                 zp = 0 if w_zero_point is None else np.asarray(w_zero_point).astype(np.int32)
                 zp = zp.reshape(-1, 1, 1) if np.size(zp) > 1 else np.reshape(zp, ())
                 packed = (w.reshape(m, w.shape[2], w.shape[3]).astype(np.int32) - zp
