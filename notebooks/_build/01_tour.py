@@ -103,47 +103,55 @@ for path in sorted(glob.glob(os.path.join(MODELS, "*", "*.onnx"))):
 
 # %% [markdown]
 # ## 4. The OCR pipeline
-# [tinyinfer/ocr/pipeline.py](../tinyinfer/ocr/pipeline.py) chains three PP-OCR models (from the
-# installed `rapidocr_onnxruntime` wheel — nothing is downloaded): DB text **det**ection, a direction
-# **cls**assifier and CTC **rec**ognition. Detection scales a page so its short side is 736 pixels,
-# which takes a while on a laptop; here we give the recogniser one line directly (`det="none"`) and
-# look at the detector on a small input afterwards.
+# [tinyinfer/ocr/pipeline.py](../tinyinfer/ocr/pipeline.py) chains up to three models, with the
+# conventions of PP-OCR: DB text **det**ection, an optional direction **cls**assifier and CTC
+# **rec**ognition. The project trains its own: [models/db_det](../models/db_det/CARD.md) finds text
+# lines, [models/crnn_digits](../models/crnn_digits/CARD.md) (conv + LSTM) reads digit lines and
+# [models/attn_rec](../models/attn_rec/CARD.md) (conv + transformer) reads alphanumeric ones. First
+# one line given directly (`det="none"`), read by the int8 CRNN:
 
 # %%
 from tinyinfer.ocr import OCR
 line = render_line("4929 1234 5678 9012")
-ocr = OCR(det="none")
+ocr = OCR(det="none", cls="none", rec=os.path.join(MODELS, "crnn_digits", "crnn_digits.int8.onnx"))
 result = ocr(np.repeat(line[:, :, None], 3, axis=2))       # (H, W, 3) BGR, like OpenCV
+print("first run (includes compiling the Numba kernels it needs, unless cached):",
+      {k: f"{v * 1e3:.0f} ms" for k, v in result["timings"].items()})
+result = ocr(np.repeat(line[:, :, None], 3, axis=2))
 for l in result["lines"]:
     print(repr(l["text"]), "score", round(l["score"], 3))
-print({k: f"{v * 1e3:.0f} ms" for k, v in result["timings"].items()})
+print("second run:", {k: f"{v * 1e3:.0f} ms" for k, v in result["timings"].items()})
 plt.figure(figsize=(6, 1)); plt.imshow(line, cmap="gray"); plt.axis("off"); plt.title(result["lines"][0]["text"]); plt.show()
 
 # %% [markdown]
 # Each character comes with its own confidence and the frame where CTC put it (notebook 06 opens
-# that up). The detector's output is a per-pixel
-# text probability map; here on a small two-line page, run at short side 160 instead of 736:
+# that up). Now a small page: the detector's output is a per-pixel text probability map, turned
+# into boxes by [tinyinfer/ocr/det.py](../tinyinfer/ocr/det.py) (`db_boxes`); each box is cut out
+# and read by the attention recogniser.
 
 # %%
-from tinyinfer.ocr import det as D
-page = np.full((96, 420), 255, np.uint8)
-for row, text in ((6, "Total due 42.50"), (50, "Meter 01234.5 kWh")):
+page = np.full((150, 440), 255, np.uint8)
+for row, text in ((10, "INVOICE 2026-0315"), (58, "TOTAL DUE 42.50"), (104, "METER 01234.5 KWH")):
     l = render_line(text, height=40, size=24); page[row:row + 40, 10:10 + l.shape[1]] = l
 bgr = np.repeat(page[:, :, None], 3, 2)
-xd = D.det_input(bgr, limit_side_len=160)
-from tinyinfer.ocr import default_models
-det = tinyinfer.InferenceSession(default_models()["det"])
-t0 = time.perf_counter()
-(prob,) = det.run(None, {det.get_inputs()[0].name: xd})          # (1, 1, h, w) text probability
-dt = time.perf_counter() - t0
-boxes, _ = D.db_boxes(prob, page.shape[0], page.shape[1])
-fig, (a1, a2) = plt.subplots(1, 2, figsize=(9, 1.6))
+ocr_page = OCR(det=os.path.join(MODELS, "db_det", "db_det.int8.onnx"), cls="none",
+               rec=os.path.join(MODELS, "attn_rec", "attn_rec.int8.onnx"))
+res = ocr_page(bgr)
+print("first run:", {k: f"{v * 1e3:.0f} ms" for k, v in res["timings"].items()})
+res = ocr_page(bgr)
+for l in res["lines"]:
+    print(f"{l['text']!r:24s} score {l['score']:.3f}  box {np.round(l['box']).astype(int).tolist()}")
+print("second run:", {k: f"{v * 1e3:.0f} ms" for k, v in res["timings"].items()})
+from tinyinfer.ocr import det as D
+xd = D.det_input(bgr)
+(prob,) = ocr_page.det.run(None, {ocr_page.det.get_inputs()[0].name: xd})
+fig, (a1, a2) = plt.subplots(1, 2, figsize=(9, 1.8))
 a1.imshow(page, cmap="gray")
-for b in boxes:
-    a1.plot(*np.vstack([b, b[:1]]).T, "r-")
-a2.imshow(prob[0, 0], cmap="magma"); a2.set_title(f"DB probability map {prob.shape[2:]} ({dt:.1f} s)")
+for l in res["lines"]:
+    b = np.asarray(l["box"]); a1.plot(*np.vstack([b, b[:1]]).T, "r-", lw=0.8)
+a2.imshow(prob[0, 0], cmap="magma"); a2.set_title(f"DB probability map {prob.shape[2:]}")
 for a in (a1, a2): a.set_axis_off()
-plt.show(); print(len(boxes), "boxes")
+plt.show()
 
 # %% [markdown]
 # ## Exercises

@@ -10,17 +10,22 @@
 # Source files explained here: [tinyinfer/ops/lstm.py](../tinyinfer/ops/lstm.py) (the cell
 # equations), [tinyinfer/ops/\_recurrent.py](../tinyinfer/ops/_recurrent.py) (the time loop,
 # directions, layouts), [tinyinfer/ocr/ctc.py](../tinyinfer/ocr/ctc.py) (the three decoders) and
-# [tinyinfer/ocr/pipeline.py](../tinyinfer/ocr/pipeline.py) (`OCR`). The recogniser is PP-OCRv4's,
-# from the installed `rapidocr_onnxruntime` wheel (nothing is downloaded).
+# [tinyinfer/ocr/pipeline.py](../tinyinfer/ocr/pipeline.py) (`OCR`). The recogniser is the project's
+# own CRNN, [models/crnn_digits](../models/crnn_digits/CARD.md): a conv stack, a bidirectional LSTM
+# and CTC over 13 classes, trained on this machine on rendered digit lines (nothing is downloaded).
 
 # %%
 import itertools, time
 import numpy as np
 import matplotlib.pyplot as plt
 from onnx import helper, TensorProto, numpy_helper
-from nbsetup import render_line
+import os
+from nbsetup import MODELS, render_line
 import tinyinfer
+from tinyinfer.onnx import load_model
 from tinyinfer.ocr import OCR, ctc
+from tinyinfer.ocr.pipeline import norm_line
+CRNN = os.path.join(MODELS, "crnn_digits", "crnn_digits.onnx")
 rng = np.random.default_rng(0)
 
 # %% [markdown]
@@ -102,13 +107,49 @@ axes[0].set_ylabel("hidden unit"); plt.tight_layout(); plt.show()
 # its memory `C` unchanged across steps — that is what lets an LSTM carry information over long
 # sequences. tinyinfer's [lstm.py](../tinyinfer/ops/lstm.py) adds what the spec allows on top:
 # peepholes `P`, `clip`, `input_forget`, other activations; [\_recurrent.py](../tinyinfer/ops/_recurrent.py)
-# runs the loop for `direction="reverse"` and `"bidirectional"` (exercise 2), `layout=1` and
-# `sequence_lens`. CRNN-style recognisers put a bidirectional LSTM over the columns of a CNN's
-# feature map; PP-OCRv4's recogniser does the same job with an SVTR self-attention block
-# (notebook 05). Either way the network ends in a softmax per **frame**: one column of the image
-# → one probability per character class. CTC reads those.
+# runs the loop for `direction="reverse"` and `"bidirectional"`, `layout=1` and `sequence_lens`.
 #
-# ## 3. CTC on a toy example: why best path is not most probable text
+# ## 3. The same equations inside a real recogniser
+# The project's CRNN turns a 48-pixel-high line into a sequence: its conv stack reduces every 4-pixel
+# column strip to a 96-number feature vector, and a **bidirectional** LSTM (64 units each way) reads
+# that sequence left to right and right to left. We capture the LSTM node's input and output from a
+# real run (`capture=`) and recompute both directions with `lstm_numpy` from the node's own weights.
+
+# %%
+model = load_model(CRNN)
+node = next(n for n in model.graph.nodes if n.op_type == "LSTM")
+weights = model.graph.initializers
+Wl, Rl, Bl = (weights[name] for name in node.inputs[1:4])
+print(f"{node.name}: hidden_size {node.attributes['hidden_size']}, direction {node.attributes['direction']!r}")
+print("W", Wl.shape, " R", Rl.shape, " B", Bl.shape, "  (directions, 4 gates x hidden, inputs)")
+
+CARD = "4929 1234 5678 9012"
+line = render_line(CARD)
+sess = tinyinfer.InferenceSession(CRNN)
+width = max(320, int(48 * line.shape[1] / line.shape[0]))          # as OCR.recognise sizes a line
+x_line = norm_line(np.repeat(line[:, :, None], 3, 2), 48, width)[None]  # (1, 3, 48, width) in [-1, 1]
+(_, captured) = sess.run(None, {"x": x_line}, capture=[node.inputs[0], node.outputs[0]])
+X_real, Y_real = captured[node.inputs[0]], captured[node.outputs[0]]     # (T, 1, 96), (T, 2, 1, 64)
+Y_fwd, _, _, _ = lstm_numpy(X_real, Wl[0], Rl[0], Bl[0])
+Y_bwd, _, _, _ = lstm_numpy(X_real, Wl[1], Rl[1], Bl[1], reverse=True)
+print("frames T =", X_real.shape[0], " LSTM output", Y_real.shape)
+print("forward  max |numpy - tinyinfer|", np.abs(Y_fwd[:, 0] - Y_real[:, 0, 0]).max())
+print("backward max |numpy - tinyinfer|", np.abs(Y_bwd[:, 0] - Y_real[:, 1, 0]).max())
+
+# %%
+fig, (a1, a2) = plt.subplots(2, 1, figsize=(8, 3.2), gridspec_kw={"height_ratios": [1, 2]})
+a1.imshow(x_line[0, 0], cmap="gray", aspect="auto"); a1.set_axis_off(); a1.set_title("the line as the CRNN sees it")
+a2.imshow(np.concatenate([Y_real[:, 0, 0], Y_real[:, 1, 0]], 1).T, aspect="auto", cmap="RdBu_r", vmin=-1, vmax=1)
+a2.axhline(63.5, color="k", lw=0.8); a2.set_ylabel("hidden unit\n(fwd | bwd)"); a2.set_xlabel("frame (4 px of the line)")
+plt.tight_layout(); plt.show()
+
+# %% [markdown]
+# Each column of the lower plot is what the classifier on top sees for one 4-pixel strip: the
+# forward half has read everything to its left, the backward half everything to its right. A
+# linear layer and a softmax turn each column into probabilities over the 13 classes — one
+# probability per character class per **frame**. CTC reads those.
+#
+# ## 4. CTC on a toy example: why best path is not most probable text
 # CTC adds a **blank** class (index 0). A *path* picks one class per frame; it *collapses* to text by
 # merging repeats and then dropping blanks: `a a ∅ b b` → `ab`, `a ∅ a` → `aa`. The probability of
 # a text is the **sum** over all paths that collapse to it.
@@ -141,15 +182,13 @@ print("prefix beam:", repr(ctc.prefix_beam(toy, chars, width=4).text))
 # recogniser the two rarely differ; when they do, prefix beam is the one that maximises the text's
 # probability. Its other use is **constraints**: `allowed` characters, a `lexicon`, a `regex`.
 #
-# ## 4. Real logits: a card number
-# `OCR(det="none", cls="none")` treats the whole image as one text line. The `trace` dict collects
-# the recogniser's output: `(T, 6625)` probabilities — 6623 characters of PP-OCR's dictionary, the
-# blank first and a space last.
+# ## 5. Real probabilities: a card number
+# `OCR(det="none", cls="none", rec=CRNN)` treats the whole image as one text line. The `trace` dict
+# collects the recogniser's output: `(T, 13)` probabilities — the blank first, then the model's
+# `character` metadata entry (`0`–`9`, `.`), then a space.
 
 # %%
-CARD = "4929 1234 5678 9012"
-line = render_line(CARD)
-ocr = OCR(det="none", cls="none")
+ocr = OCR(det="none", cls="none", rec=CRNN)
 trace = {}
 result = ocr(line, trace=trace)
 probs = trace["logits"][0]
@@ -164,7 +203,7 @@ for name, fn in (("greedy", lambda: ctc.greedy(probs, ocr.characters)),
 # %% [markdown]
 # ### The alignment
 # Rows: the blank and the characters that occur in the text; columns: frames. Each frame covers a
-# fixed strip of the image (the recogniser downsamples the width by 8), so the plot sits under the
+# fixed strip of the image (the recogniser downsamples the width by 4), so the plot sits under the
 # image it reads. Greedy's kept frames are marked: each character is emitted in one frame and the
 # blank fills the rest.
 
@@ -174,12 +213,12 @@ rows = [0] + sorted({ocr.characters.index(c) for c in CARD})
 labels = ["∅" if r == 0 else ("␣" if ocr.characters[r] == " " else ocr.characters[r]) for r in rows]
 x_in = 48 * line.shape[1] / line.shape[0]                      # the line's width after resizing to 48 high
 fig, (a1, a2) = plt.subplots(2, 1, figsize=(8, 3.6), gridspec_kw={"height_ratios": [1, 2.2]})
-a1.imshow(line, cmap="gray", extent=[0, x_in, 48, 0]); a1.set_xlim(0, probs.shape[0] * 8); a1.set_axis_off()
+a1.imshow(line, cmap="gray", extent=[0, x_in, 48, 0]); a1.set_xlim(0, probs.shape[0] * 4); a1.set_axis_off()
 a1.set_title("input line (48 px high) and its CTC alignment")
-a2.imshow(probs[:, rows].T, aspect="auto", cmap="Greys", extent=[0, probs.shape[0] * 8, len(rows) - 0.5, -0.5])
+a2.imshow(probs[:, rows].T, aspect="auto", cmap="Greys", extent=[0, probs.shape[0] * 4, len(rows) - 0.5, -0.5])
 for ch, p, f in d.chars:
-    a2.plot((f + 0.5) * 8, rows.index(ocr.characters.index(ch)), "r.", ms=5)
-a2.set_yticks(range(len(rows)), labels); a2.set_xlabel("frame × 8 (pixels of the resized line)")
+    a2.plot((f + 0.5) * 4, rows.index(ocr.characters.index(ch)), "r.", ms=5)
+a2.set_yticks(range(len(rows)), labels); a2.set_xlabel("frame × 4 (pixels of the resized line)")
 plt.tight_layout(); plt.show()
 
 # %% [markdown]
@@ -190,7 +229,7 @@ plt.tight_layout(); plt.show()
 # assuming:
 
 # %%
-noisy = np.clip(line + np.random.default_rng(2).normal(0, 160, line.shape), 0, 255).astype(np.uint8)
+noisy = np.clip(line + np.random.default_rng(2).normal(0, 50, line.shape), 0, 255).astype(np.uint8)
 tr = {}
 r = ocr(noisy, trace=tr)
 pn = tr["logits"][0]
@@ -207,8 +246,8 @@ for k, (ch, p, f) in enumerate(dn.chars):
 fig, ax = plt.subplots(figsize=(6, 0.9))
 ax.imshow(noisy, cmap="gray", extent=[0, x_in, 48, 0]); ax.set_axis_off()
 for ch, p, f in dn.chars:
-    ax.text((f + 0.5) * 8, -4, ch, ha="center", fontsize=8, color="r" if p < 0.9 else "g")
-ax.set_title("σ = 160 noise; red: confidence below 0.9", fontsize=8, pad=12); plt.show()
+    ax.text((f + 0.5) * 4, -4, ch, ha="center", fontsize=8, color="r" if p < 0.9 else "g")
+ax.set_title("σ = 50 noise; red: confidence below 0.9", fontsize=8, pad=12); plt.show()
 
 # %% [markdown]
 # A constraint such as `allowed="0123456789 "` or `regex=r"\d{4} \d{4} \d{4} \d{4}"` rules out
