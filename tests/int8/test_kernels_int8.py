@@ -280,11 +280,13 @@ def test_pair_lookup_kernel_equals_direct(at, bt, bshape):
 @pytest.mark.parametrize("g,cg,mpg,k,s,sw,d,hw", [
     (4, 8, 8, 1, 1, 1, 1, (4, 4)), (4, 8, 32, 1, 1, 1, 1, (8, 8)), (4, 16, 16, 1, 1, 1, 1, (1, 1)),
     (2, 3, 5, 3, 1, 1, 1, (7, 9)), (3, 2, 1, 3, 2, 1, 1, (6, 11)), (2, 4, 3, 5, 1, 2, 2, (9, 8)),
-    (2, 2, 2, 2, 2, 3, 1, (5, 13)), (8, 2, 4, 1, 2, 2, 1, (5, 5))])
+    (2, 2, 2, 2, 2, 3, 1, (5, 13)), (8, 2, 4, 1, 2, 2, 1, (5, 5)),
+    (1, 16, 16, 3, 1, 1, 1, (70, 64)), (1, 3, 5, 3, 1, 1, 1, (64, 66)), (2, 3, 4, 3, 1, 1, 1, (64, 33))])
 @pytest.mark.parametrize("xt", [np.uint8, np.int8])
 def test_grouped_equals_twin_and_reference(g, cg, mpg, k, s, sw, d, hw, xt):
     """Grouped convs with C/group > 1 (ShuffleNet's 1x1 group convs, and 3x3 / 5x5 with
-    strides, dilation and asymmetric pads): the plane kernel == its NumPy twin == the reference."""
+    strides, dilation and asymmetric pads) and group-1 convs with few output channels (M <= 16,
+    stride 1; planes above GP_CHUNK sums): the plane kernel == its NumPy twin == the reference."""
     from tinyinfer.kernels import qlinear_int8 as K
     rng = np.random.default_rng(g * 100 + cg * 10 + k)
     c, m = g * cg, g * mpg
@@ -294,8 +296,15 @@ def test_grouped_equals_twin_and_reference(g, cg, mpg, k, s, sw, d, hw, xt):
     attrs = dict(group=g, strides=[s, sw], pads=[k // 2, k // 2, 0, k // 2], dilations=[d, d])
     a, v = _conv(x, w, attrs, xt, np.int8, True, k, False)
     b, _ = _conv(x, w, attrs, xt, np.int8, True, k, True)
-    assert v == "qconv2d_grouped"
+    assert v == ("qconv2d_im2col" if g == 1 else "qconv2d_grouped")
     np.testing.assert_array_equal(a, b)
+    if g == 1:  # chosen per run from the plane size (ops/qlinear.PLANE_MIN_HW)
+        op = QLinearConv(_node("QLinearConv"), **attrs)
+        from tinyinfer.registry import InputInfo
+        op.prepare(InputInfo("x"), InputInfo("s"), InputInfo("z"), InputInfo("w", const=w))
+        _ = op.run(x, np.float32(0.02), np.asarray(xt(7)), w, np.float32(0.01), np.int8(0),
+                   np.float32(0.11), np.asarray(xt(3)))
+        assert op._hit[3][0] == "qconv2d_grouped"
     # the twin from the same arguments the kernel got
     op = QLinearConv(_node("QLinearConv"), **attrs)
     win = op.geometry(x.shape, w.shape)
@@ -305,3 +314,24 @@ def test_grouped_equals_twin_and_reference(g, cg, mpg, k, s, sw, d, hw, xt):
     got = K.qconv2d("qconv2d_grouped", x, 5, wq, w.shape, bias, mult, 3, np.dtype(xt), win)
     want = K.qconv2d_grouped_np(x, 5, wq, bias, mult, 3, np.dtype(xt), win, g)
     np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.skipif(not kernels.available(), reason="kernels unavailable")
+@pytest.mark.parametrize("n", [1, 15, 16, 17, 255, 256, 257, 4099])
+@pytest.mark.parametrize("dt", [np.uint8, np.int8])
+def test_quantize_kernel_equals_twin(n, dt):
+    """QuantizeLinear per tensor: the one-pass kernel == the NumPy float32 steps, with ties
+    (k + 0.5) * s, saturation, +-inf and values beyond 2**24."""
+    from tinyinfer.ops.quantize_linear import _quantize_bytes, quantize_bytes_np
+    rng = np.random.default_rng(n)
+    s = np.float32(0.037)
+    x = (rng.integers(-300, 300, n) + 0.5).astype(np.float32) * s
+    x[::3] = rng.normal(0, 6, x[::3].shape).astype(np.float32)
+    x[:4] = np.array([np.inf, -np.inf, 3e9, -3e9], np.float32)[:min(4, n)]
+    lo, hi = (0, 255) if dt is np.uint8 else (-128, 127)
+    for zp in (0, 3, 128 if dt is np.uint8 else -7):
+        args = (s, np.float32(zp), np.float32(lo), np.float32(hi), np.dtype(dt))
+        got = _quantize_bytes(x.reshape(1, -1), *args)
+        want = quantize_bytes_np(x.reshape(1, -1), *args)
+        assert got.dtype == want.dtype == dt and got.shape == (1, n)
+        np.testing.assert_array_equal(got, want)

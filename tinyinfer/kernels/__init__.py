@@ -49,6 +49,7 @@ _MODULES = {
     "qconv2d": "qgemm_int8",
     "qlookup": "qlookup_int8",
     "qlookup2": "qlookup_int8",
+    "qquant": "qlookup_int8",
 }
 
 

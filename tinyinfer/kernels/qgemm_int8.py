@@ -45,6 +45,7 @@ from .qlinear_int8 import MR, NV, isa, lanes
 ISA = isa()
 V = lanes(ISA)           # int32 lanes per vector
 W = NV * V               # columns per block
+GP_CHUNK = 2048          # int32 sums per run of the grouped plane kernel (8 KB: L1)
 
 _I16, _I32, _I64 = ir.IntType(16), ir.IntType(32), ir.IntType(64)
 _VACC = ir.VectorType(_I32, V)
@@ -493,17 +494,26 @@ def _qgroup_plane(x, xzp, w, bias, mult, zp, lo_q, hi_q, out, sh, sw, dh, dw, ph
     for m in range(m_out):
         c0 = (m // m_per_g) * cg_n
         acc[:] = bias[m]
-        for ci in range(cg_n):
-            pl = planes[c0 + ci]
-            for kh in range(kh_n):
-                for kw in range(kw_n):
-                    wv = np.int32(w[m, ci, kh, kw])
-                    off = kh * dh * wp + kw * dw
-                    if sh == 1:
-                        src = pl[off:off + n_acc]
-                        for i in range(n_acc):
-                            acc[i] += wv * np.int32(src[i])
-                    else:
+        if sh == 1:  # runs of GP_CHUNK sums at a time, so that they stay in L1 over all taps
+            for i0 in range(0, n_acc, GP_CHUNK):
+                i1 = min(n_acc, i0 + GP_CHUNK)
+                a = acc[i0:i1]
+                for ci in range(cg_n):
+                    pl = planes[c0 + ci]
+                    for kh in range(kh_n):
+                        for kw in range(kw_n):
+                            wv = np.int32(w[m, ci, kh, kw])
+                            off = kh * dh * wp + kw * dw + i0
+                            src = pl[off:off + (i1 - i0)]
+                            for i in range(a.shape[0]):
+                                a[i] += wv * np.int32(src[i])
+        else:
+            for ci in range(cg_n):
+                pl = planes[c0 + ci]
+                for kh in range(kh_n):
+                    for kw in range(kw_n):
+                        wv = np.int32(w[m, ci, kh, kw])
+                        off = kh * dh * wp + kw * dw
                         for oh in range(oh_n):
                             a = acc[oh * wp:oh * wp + wq]
                             src = pl[oh * sh * wp + off:oh * sh * wp + off + wq]

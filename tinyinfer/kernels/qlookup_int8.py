@@ -5,6 +5,9 @@
                           QLinearSoftmax._rows is the NumPy twin): e = table[x + 255 - max(row)]
                           (int8: table[uint8(x + 127 - max)]), sum in order in float32,
                           y = nearbyint(e * ys / sum) + zp, saturated
+    qquant_f32_<u8|s8>    QuantizeLinear per tensor, float32 -> bytes in one pass:
+                          out[i] = clamp(rint(x[i] / s) + zp, lo, hi), every step in float32 as
+                          ops/quantize_linear.py's NumPy fast path (its twin) computes it
     qlookup2_u8_u8        out[i] = table[(a[i] << 8 | b[i]) ^ flip]    table: (65536,) bytes,
                           one entry per pair of bytes (com.microsoft QLinearAdd/QLinearMul)
 
@@ -21,7 +24,18 @@ SIGNATURES = {
     "qlookup2_u8_u8": "void(uint8[::1], uint8[::1], int32, uint8[::1], uint8[::1])",
     "qlookup_u8_u8": "void(uint8[::1], uint8[::1], uint8[::1])",
     "qlookup_u8_f32": "void(uint8[::1], float32[::1], float32[::1])",
+    "qquant_f32_u8": "void(float32[::1], float32, float32, float32, float32, uint8[::1])",
+    "qquant_f32_s8": "void(float32[::1], float32, float32, float32, float32, int8[::1])",
 }
+
+
+def _quantize(x, s, zp, lo, hi, out):
+    for i in range(x.shape[0]):
+        r = np.rint(x[i] / s) + zp  # float32 throughout (exact: |r| < 2**24 or saturated)
+        out[i] = np.int32(min(max(r, lo), hi))
+
+
+qquant_f32_u8 = qquant_f32_s8 = _quantize
 
 
 def _lookup(x, table, out):

@@ -21,6 +21,8 @@ from . import quant_common as Q
 from .conv import _ConvBase, conv_nd
 
 _INT8 = (np.dtype(np.int8), np.dtype(np.uint8))
+PLANE_MAX_M = 16      # group-1 stride-1 convs with at most this many output channels and
+PLANE_MIN_HW = 4096   # at least this many input positions run on the plane kernel
 
 
 def _check_8bit(node, arr, what):
@@ -166,7 +168,13 @@ class QLinearConv(_ConvBase):
         self._variant = None
         if w.shape is not None and all(isinstance(d, int) for d in w.shape):
             self._variant = qlinear_int8.conv_variant(w.shape, self.group, x.shape)
+            # few output channels, stride 1, large planes (checked per run): direct plane runs
+            # beat im2col packing, whose byte scatter dominates (db_det's 16 -> 16 3x3 head)
+            self._plane_ok = (self._variant == "qconv2d_im2col" and len(w.shape) == 4
+                              and w.shape[0] <= PLANE_MAX_M and w.shape[2] * w.shape[3] > 1
+                              and not any(s != 1 for s in (self.strides_attr or ())))
         self._wpack = (None, None, None)  # (w, w_zero_point, packed) — packed once per weight
+        self._wpack_plane = (None, None, None)  # the same for the plane kernel (_plane_ok)
 
     _hit = None  # (x shape, x dtype, the other inputs, kernel arguments) of the last fast run
 
@@ -179,7 +187,10 @@ class QLinearConv(_ConvBase):
                 or out not in _INT8:
             return None
         win = self.geometry(x.shape, w.shape)  # checks channels, group and the size budget
-        pw, pz, packed = self._wpack
+        plane = getattr(self, "_plane_ok", False) and x.shape[2] * x.shape[3] >= PLANE_MIN_HW
+        if plane:
+            v = "qconv2d_grouped"
+        pw, pz, packed = self._wpack_plane if plane else self._wpack
         if pw is not w or pz is not w_zero_point:
             m = w.shape[0]
             if v == "qconv2d_grouped":
@@ -191,7 +202,10 @@ class QLinearConv(_ConvBase):
                           ).astype(np.int16)
             else:
                 packed = K.pack_weights(w.reshape(m, -1), w_zero_point)
-            self._wpack = (w, w_zero_point, packed)
+            if plane:
+                self._wpack_plane = (w, w_zero_point, packed)
+            else:
+                self._wpack = (w, w_zero_point, packed)
         m = w.shape[0]
         b = np.zeros(m, np.int32) if bias is None else np.array(bias, np.int32).reshape(-1)
         mult = np.array(np.broadcast_to(np.asarray(multiplier, np.float32).reshape(-1), (m,)))

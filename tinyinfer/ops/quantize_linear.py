@@ -40,6 +40,26 @@ def _round_like(q: np.ndarray, dtype) -> np.ndarray:
     return q.astype(dtype)
 
 
+def _quantize_bytes(x, s, zp, lo, hi, dtype):
+    """y = clip(rint(x / s) + zp, lo, hi) as dtype ((u)int8), float32 x and parameters: the
+    Numba kernel (kernels/qlookup_int8.qquant_f32_*) where available, else these NumPy steps."""
+    from ..kernels import available, get
+    if available() and x.size > 0:
+        y = np.empty(x.shape, dtype)
+        get("qquant_f32_u8" if dtype == np.uint8 else "qquant_f32_s8")(
+            np.ascontiguousarray(x).reshape(-1), s, zp, lo, hi, y.reshape(-1))
+        return y
+    return quantize_bytes_np(x, s, zp, lo, hi, dtype)
+
+
+def quantize_bytes_np(x, s, zp, lo, hi, dtype):
+    """The NumPy twin of kernels/qlookup_int8.qquant_f32_*: the same float32 steps."""
+    q = np.divide(x, s)  # (a new float32 array)
+    np.rint(q, out=q)
+    q += zp
+    return np.clip(q, lo, hi, out=q).astype(dtype)
+
+
 @op("QuantizeLinear", since=10)
 class QuantizeLinear(Op):
     """y = saturate(round_half_even(x / y_scale) + y_zero_point); see the module docstring."""
@@ -83,7 +103,13 @@ class QuantizeLinear(Op):
                 return d
         return np.result_type(x_dtype, scale_dtype)
 
+    _last = None  # (y_scale, y_zero_point, (s, zp, lo, hi, dtype)) of the last per-tensor run
+
     def run(self, x, y_scale, y_zero_point=None):
+        last = self._last
+        if last is not None and last[0] is y_scale and last[1] is y_zero_point \
+                and isinstance(x, np.ndarray) and x.dtype == np.float32:
+            return _quantize_bytes(x, *last[2])  # the same parameters as last run (checked then)
         node = self.node
         dtype = self.target(None if y_zero_point is None else y_zero_point.dtype)
         Q.check_scale(node, y_scale, "y_scale")
@@ -95,11 +121,11 @@ class QuantizeLinear(Op):
             # quotient is float32 either way; rint and + zp are exact below 2**24, and beyond
             # that both round trips saturate)
             lo, hi = dtypes.int_range(dtype)
-            q = np.divide(x, np.asarray(y_scale).reshape(()))  # (new float32 array)
-            np.rint(q, out=q)
-            if y_zero_point is not None:
-                q += np.float32(np.asarray(y_zero_point).reshape(()))
-            return np.clip(q, lo, hi, out=q).astype(dtype)
+            zp = 0.0 if y_zero_point is None else np.asarray(y_zero_point).reshape(())
+            params = (np.float32(np.asarray(y_scale).reshape(())), np.float32(zp),
+                      np.float32(lo), np.float32(hi), np.dtype(dtype))
+            self._last = (y_scale, y_zero_point, params)
+            return _quantize_bytes(x, *params)
         scale = Q.layout(node, y_scale, x.shape, self.axis, self.block_size, "y_scale")
         zp = None if y_zero_point is None else Q.layout(node, y_zero_point, x.shape, self.axis,
                                                           self.block_size, "y_zero_point")
@@ -123,6 +149,17 @@ class QuantizeLinear(Op):
         return dtypes.from_float(q, dtype)
 
 
+def _lookup(x, t):
+    """t[byte of x] for a (256,) float32 table: kernels/qlookup_int8 where available, else take."""
+    from ..kernels import available, get
+    if available() and t.dtype == np.float32:
+        y = np.empty(x.shape, np.float32)
+        get("qlookup_u8_f32")(np.ascontiguousarray(x).reshape(-1).view(np.uint8), t,
+                              y.reshape(-1))
+        return y
+    return np.take(t, x.view(np.uint8))
+
+
 @op("DequantizeLinear", since=10)
 class DequantizeLinear(Op):
     """y = (x - x_zero_point) * x_scale; see the module docstring."""
@@ -134,17 +171,25 @@ class DequantizeLinear(Op):
         if self.block_size < 0:
             raise ModelError(node, f"block_size={block_size} must be 0 or positive")
 
+    _last = None  # (x dtype, x_scale, x_zero_point, 256-entry table) of the last lookup run
+
     def run(self, x, x_scale, x_zero_point=None):
+        last = self._last
+        if last is not None and last[1] is x_scale and last[2] is x_zero_point \
+                and isinstance(x, np.ndarray) and x.dtype == last[0]:
+            return _lookup(x, last[3])  # the same parameters as last run (checked then)
         node = self.node
         x = np.asarray(x)
-        x_scale = np.asarray(x_scale)
-        if (x.dtype in _BYTES and x_scale.size == 1 and x_scale.dtype == np.float32
+        xs = np.asarray(x_scale)
+        if (x.dtype in _BYTES and xs.size == 1 and xs.dtype == np.float32
                 and x.size > 256 and self.output_dtype is None and not self.block_size
                 and (x_zero_point is None or (np.size(x_zero_point) == 1
                                               and np.asarray(x_zero_point).dtype == x.dtype))):
             # per tensor (u)int8: the formula below on all 256 byte values, then a lookup
-            t = self.run(np.arange(256, dtype=np.uint8).view(x.dtype), x_scale, x_zero_point)
-            return np.take(t, x.view(np.uint8))
+            t = self.run(np.arange(256, dtype=np.uint8).view(x.dtype), xs, x_zero_point)
+            self._last = (x.dtype, x_scale, x_zero_point, t)
+            return _lookup(x, t)
+        x_scale = xs
         scale = Q.layout(node, x_scale, x.shape, self.axis, self.block_size, "x_scale")
         is_f8 = x.dtype in Q.FLOAT8_TARGETS
         dx = Q.as_float(x)
