@@ -106,3 +106,52 @@ def test_chain_through_float_arithmetic_and_quantize(dt, seed):
     assert fused.shape == plain.shape == theirs.shape
     np.testing.assert_array_equal(fused, plain)
     np.testing.assert_array_equal(fused, theirs)
+
+
+def _shuffle_block_model(dt, act, seed):
+    """A QDQ ShuffleNet block as the zoo's int8 files spell it: QLinearConv (group 4, 1x1) ->
+    DQ -> Relu/HardSwish -> Reshape -> Transpose -> Reshape (channel shuffle) -> Q (bytes out)."""
+    rng = np.random.default_rng(seed)
+    z = (lambda v: np.asarray(v, dt))
+    zp = 0 if dt is np.int8 else 128
+    wi = np.iinfo(np.int8)
+    c = {"s1": np.float32(0.05), "z1": z(zp + 3),
+         "w": rng.integers(wi.min, wi.max + 1, (16, 2, 1, 1)).astype(np.int8),
+         "sw": rng.uniform(0.005, 0.02, 16).astype(np.float32), "zw": np.zeros(16, np.int8),
+         "s2": np.float32(0.09), "z2": z(zp - 9), "s3": np.float32(0.04), "z3": z(zp - 100),
+         "sh1": np.array([1, 4, 4, 5, 6], np.int64), "sh2": np.array([1, 16, 5, 6], np.int64)}
+    n = [helper.make_node("QuantizeLinear", ["x", "s1", "z1"], ["q"]),
+         helper.make_node("QLinearConv", ["q", "s1", "z1", "w", "sw", "zw", "s2", "z2"], ["c"],
+                          group=4),
+         helper.make_node("DequantizeLinear", ["c", "s2", "z2"], ["f"]),
+         helper.make_node(act, ["f"], ["r"]),
+         helper.make_node("Reshape", ["r", "sh1"], ["r1"]),
+         helper.make_node("Transpose", ["r1"], ["r2"], perm=[0, 2, 1, 3, 4]),
+         helper.make_node("Reshape", ["r2", "sh2"], ["r3"]),
+         helper.make_node("QuantizeLinear", ["r3", "s3", "z3"], ["y"])]
+    g = helper.make_graph(n, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT,
+                                                                 [1, 8, 5, 6])],
+                          [helper.make_tensor_value_info("y", TensorProto.UINT8 if dt is np.uint8
+                                                         else TensorProto.INT8, None)],
+                          [numpy_helper.from_array(np.asarray(v), k) for k, v in c.items()])
+    return helper.make_model(g, opset_imports=[helper.make_opsetid("", 14)],
+                             ir_version=8).SerializeToString()
+
+
+@pytest.mark.parametrize("dt", [np.uint8, np.int8])
+@pytest.mark.parametrize("act", ["Relu", "HardSwish"])
+@pytest.mark.parametrize("seed", range(2))
+def test_float_activation_and_shuffle_go_into_the_conv(dt, act, seed):
+    """passes/quantize_before_move puts the Q before the shuffle's Reshape/Transpose/Reshape;
+    DQ -> Relu/HardSwish -> Q is then a lookup inside the conv: bytes equal onnxruntime's."""
+    b = _shuffle_block_model(dt, act, seed)
+    ops = [n.op_type for n in optimize(load_model(b), 99).graph.nodes]
+    assert "QLinearConvLookup" in ops and "DequantizeLinear" not in ops and act not in ops, ops
+    x = np.random.default_rng(seed).uniform(-6, 6, (1, 8, 5, 6)).astype(np.float32)
+    fused = tinyinfer.InferenceSession(b).run(None, {"x": x})[0]
+    plain = tinyinfer.InferenceSession(b, tinyinfer.SessionOptions(graph_optimization_level=0)
+                                       ).run(None, {"x": x})[0]
+    theirs = ort.InferenceSession(b, providers=["CPUExecutionProvider"]).run(None, {"x": x})[0]
+    assert fused.dtype == plain.dtype == dt and fused.shape == (1, 16, 5, 6)
+    np.testing.assert_array_equal(fused, plain)
+    np.testing.assert_array_equal(fused, theirs)

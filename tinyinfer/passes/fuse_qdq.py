@@ -184,7 +184,9 @@ def fuse_qdq(model: ir.Model) -> ir.Model:
         if any(n.domain == MS for n in graph.nodes):
             opsets.setdefault(MS, 1)
         model = replace(model, graph=graph, opset_import=opsets)
-    return fuse_qlut(_shape_of_bytes(model))
+    from .quantize_before_move import quantize_before_move  # Q(Reshape(x)) -> Reshape(Q(x))
+    model = _shape_of_bytes(model)
+    return fuse_qlut(replace(model, graph=quantize_before_move(model.graph)))
 
 
 def _shape_of_bytes(model: ir.Model) -> ir.Model:

@@ -8,8 +8,8 @@ QLinearSigmoid, QLinearLeakyRelu, and a per-tensor DequantizeLinear of a chain m
 table holds floats). Each member's own reference runs on all 256 values of x at load time, so
 the lookup equals running the chain, bit for bit. A QOperator HardSwish (QLinearAdd, QLinearMul,
 QLinearMul) is one lookup instead of three passes over the tensor. A chain goes on through float
-arithmetic with a one-value constant (Add/Sub/Mul/Div) and a per-tensor QuantizeLinear back to
-bytes, so PP-OCRv4's  QLinearConv -> affine -> HardSwish -> DQ -> Div(6) -> Q -> affine ->
+arithmetic with a one-value constant (Add/Sub/Mul/Div), float Relu / LeakyRelu / HardSwish /
+HardSigmoid / Clip (constant bounds) and a per-tensor QuantizeLinear back to bytes, so PP-OCRv4's  QLinearConv -> affine -> HardSwish -> DQ -> Div(6) -> Q -> affine ->
 QLinearConv  keeps one lookup between the convolutions instead of four nodes, and a lookup that is
 a QLinearConv's only reader goes into the conv (ai.tinyinfer QLinearConvLookup, ops/qlinear.py:
 its kernels index the table as they store). Called at the end of
@@ -44,6 +44,7 @@ def _op_class(node: ir.Node):
 
 
 _FLOAT_BINARY = ("Add", "Sub", "Mul", "Div")
+_FLOAT_UNARY = ("Relu", "Clip", "LeakyRelu", "HardSwish", "HardSigmoid")  # Clip: constant bounds
 
 
 def _float_member(v: View, node: ir.Node, chains: dict, opset: int):
@@ -55,6 +56,11 @@ def _float_member(v: View, node: ir.Node, chains: dict, opset: int):
     if node.op_type == "QuantizeLinear":
         if node.inputs[0] not in chains or node.attributes.get("block_size", 0) or any(
                 not i or v.const(i) is None or v.const(i).size != 1 for i in node.inputs[1:]):
+            return None
+        data = (0,)
+    elif node.op_type in _FLOAT_UNARY:
+        if node.inputs[0] not in chains or any(
+                i and (v.const(i) is None or v.const(i).size != 1) for i in node.inputs[1:]):
             return None
         data = (0,)
     elif len(node.inputs) == 2 and all(node.inputs):
@@ -83,7 +89,7 @@ def _float_member(v: View, node: ir.Node, chains: dict, opset: int):
 
 def _member(v: View, node: ir.Node, chains: dict, opset: int = 0):
     """(root, table, min_rank) when `node` is a byte function of one tensor, else None."""
-    if node.domain in STANDARD and (node.op_type in _FLOAT_BINARY or
+    if node.domain in STANDARD and (node.op_type in _FLOAT_BINARY + _FLOAT_UNARY or
                                     node.op_type == "QuantizeLinear"):
         return _float_member(v, node, chains, opset) if opset else None
     cls = _op_class(node)
