@@ -145,6 +145,11 @@ def resize(node, x, roi, scales, sizes, mode, ctm, nearest_mode, a=-0.75, exclud
         y = _nearest_2d_fast(x, axes, out, scale, shape, ctm, nearest_mode)
         if y is not None:
             return y
+    if (mode == "linear" and full_roi is None and x.dtype == np.float32 and x.ndim == 4
+            and not exclude_outside and not antialias):
+        y = _linear_2d_fast(x, axes, out, scale, shape, ctm, a)
+        if y is not None:
+            return y
     y = x if nearest else x.astype(np.float64)
     for ax in axes:
         aroi = None if full_roi is None else full_roi[ax]
@@ -217,6 +222,32 @@ def _nearest_2d_fast(x, axes, out, scale, shape, ctm, nearest_mode):
     return y
 
 
+def _linear_2d_fast(x, axes, out, scale, shape, ctm, a):
+    """Linear resize of both spatial axes of float32 NCHW by kernels/resize2d_f32.py: the same
+    taps and float64 sums as _kernel_axis along H, then W; None (use the axis loop) when N or C
+    change, an axis stays as it is, or kernels are off."""
+    if any(out[i] != shape[i] for i in (0, 1)) or any(
+            ax not in axes or (math.isclose(scale[ax], 1.0) and out[ax] == shape[ax])
+            for ax in (2, 3)) or axes.index(2) > axes.index(3):
+        return None  # (the reference goes axis by axis in the order of `axes`)
+    from .. import kernels  # noqa: PLC0415 - Numba is imported lazily, inside kernels/
+    k = kernels.get("resize2d_f32_linear") if kernels.available() else None
+    if k is None:
+        return None
+    taps = []
+    for ax in (2, 3):
+        src, _ = source_coords(ctm, out[ax], scale[ax], shape[ax], None)
+        idx, c = _taps(src, "linear", scale[ax], shape[ax], a, False, False)
+        if idx.shape[1] != 2:
+            return None
+        taps += [np.ascontiguousarray(idx, np.int64), np.ascontiguousarray(c, np.float64)]
+    y = np.empty(out, np.float32)
+    xc = np.ascontiguousarray(x)
+    tmp = np.empty((out[2], shape[3]), np.float64)
+    k(xc if xc.flags.writeable else xc.copy(), *taps, tmp, y)  # indices within [0, d)
+    return y
+
+
 def _nearest_axis(y, ax, xo, nearest_mode, s, d):
     return np.take(y, _nearest_index(xo, nearest_mode, s, d), axis=ax)
 
@@ -265,6 +296,14 @@ def _coeffs(mode, ratio, s, a, antialias):
 
 def _kernel_axis(y, ax, xo, mode, s, d, a, exclude_outside, antialias):
     """Linear/cubic interpolation along one axis (float64 in, float64 out)."""
+    idx, c = _taps(xo, mode, s, d, a, exclude_outside, antialias)
+    g = np.take(y, idx, axis=ax)  # (..., o, n, ...)
+    w = c.reshape((1,) * ax + c.shape + (1,) * (y.ndim - ax - 1))
+    return (g * w).sum(axis=ax + 1)
+
+
+def _taps(xo, mode, s, d, a, exclude_outside, antialias):
+    """(idx (o, n) intp source indices clipped to [0, d), c (o, n) float64 weights)."""
     xi = np.floor(xo)
     ratio = np.where(xo == xi, 1.0, xo - xi)  # in (0, 1]: prefer the left neighbour
     c = _coeffs(mode, ratio, s, a, antialias)
@@ -278,6 +317,4 @@ def _kernel_axis(y, ax, xo, mode, s, d, a, exclude_outside, antialias):
         c = np.where((idx < 0) | (idx >= d), 0.0, c)
         tot = c.sum(axis=1, keepdims=True)
         c = c / np.where(tot == 0, 1.0, tot)
-    g = np.take(y, np.clip(idx, 0, d - 1).astype(np.intp), axis=ax)  # (..., o, n, ...)
-    w = c.reshape((1,) * ax + c.shape + (1,) * (y.ndim - ax - 1))
-    return (g * w).sum(axis=ax + 1)
+    return np.clip(idx, 0, d - 1).astype(np.intp), c
