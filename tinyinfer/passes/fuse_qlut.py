@@ -21,7 +21,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from .. import ir
+from .. import dtypes, ir
 from ._graph import OWN_DOMAIN, STANDARD, View, prune, rebuild
 
 MS = "com.microsoft"
@@ -121,6 +121,10 @@ def _member(v: View, node: ir.Node, chains: dict, opset: int = 0):
             dt = zp.dtype if zp is not None else np.dtype(np.uint8)
             if dt not in _BYTES:
                 return None
+            declared = v.types.get(name)
+            if declared is not None and getattr(declared, "elem_type", 0) and \
+                    dtypes.to_numpy(declared.elem_type) != dt:
+                return None  # x and its zero point differ in type: the op reports it at run time
             r, t = name, np.arange(256, dtype=np.uint8).view(dt)  # every byte of x, in order
         if root is not None and r != root:
             return None
