@@ -43,8 +43,12 @@ def main():
     rng = random.Random(31)
     fonts = zoo.fonts("heldout")
     nrng = np.random.default_rng(31)
-    for i, text in enumerate(["4929 1234 5678 9012", "04127.3", "1750.25"]):
-        img = textgen.add_noise(textgen.render_line(text, fonts[(2 * i + 3) % len(fonts)], rng, size=32), nrng, 4)
+    # held-out fonts: DejaVu Sans Mono, DejaVu Sans Mono Bold Oblique, STIX General Italic. The demo
+    # lines are a showcase, not a test set (the card's 400 held-out lines are): "04127.3" in STIX
+    # General Bold, first used here, is read as "041273" -- STIX's tall line metrics leave its digits
+    # small in a 48-px line and the CRNN drops the '.' (most of its held-out misses are such lines).
+    for i, (text, f) in enumerate([("4929 1234 5678 9012", 3), ("04127.3", 1), ("1750.25", 7)]):
+        img = textgen.add_noise(textgen.render_line(text, fonts[f], rng, size=32), nrng, 4)
         Image.fromarray(img).save(os.path.join(DATA, f"line_{i}.png"))
     # a page of digit lines (card number, meter readings) for det + rec
     from PIL import ImageDraw, ImageFont
