@@ -445,7 +445,7 @@ def _rel_error(a: Dict[str, np.ndarray], b: Dict[str, np.ndarray]) -> float:
     return float(max(errs)) if errs else 0.0
 
 
-def _clip_floor_zero(m: onnx.ModelProto, n: onnx.NodeProto) -> bool:
+def _clip_floor_zero(w: Dict[str, np.ndarray], n: onnx.NodeProto) -> bool:
     """Relu, or Clip whose min is 0: what an output quantisation with zero point 0 does anyway."""
     if n.op_type == "Relu":
         return True
@@ -454,7 +454,6 @@ def _clip_floor_zero(m: onnx.ModelProto, n: onnx.NodeProto) -> bool:
     a = _attrs(n)
     if "min" in a:                                   # opset < 11: attributes
         return float(a["min"]) == 0.0
-    w = inits(m)
     return len(n.input) > 1 and n.input[1] in w and float(np.ravel(w[n.input[1]])[0]) == 0.0
 
 
@@ -469,12 +468,13 @@ def foldable_activations(m: onnx.ModelProto, tg: Dict[int, dict]) -> Dict[int, i
         for x in n.input:
             readers.setdefault(x, []).append(k)
     outs = {o.name for o in m.graph.output}
+    w = inits(m)
     fold = {}
     for i in tg:
         n = m.graph.node[i]
         y = n.output[0]
         r = readers.get(y, [])
-        if n.op_type == "Conv" and y not in outs and len(r) == 1 and _clip_floor_zero(m, m.graph.node[r[0]]):
+        if n.op_type == "Conv" and y not in outs and len(r) == 1 and _clip_floor_zero(w, m.graph.node[r[0]]):
             fold[i] = r[0]
     return fold
 

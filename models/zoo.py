@@ -116,6 +116,41 @@ def macs(path: str, feeds: dict) -> int:
     return int(total)
 
 
+def line_batches(lines, batch: int = 50, multiple: int = 1):
+    """(indices, x) for text-line images (H=48 grey arrays) in batches of similar width, each
+    padded to its batch's widest line (at least 320, rounded up to `multiple`), as textgen.to_input
+    makes recogniser inputs."""
+    from textgen import to_input
+
+    order = sorted(range(len(lines)), key=lambda i: (lines[i].shape[1], i))
+    for k in range(0, len(order), batch):
+        part = order[k:k + batch]
+        w = max(320, max(lines[i].shape[1] for i in part))
+        yield part, to_input([lines[i] for i in part], (w + multiple - 1) // multiple * multiple)
+
+
+def read_lines(path: str, lines, batch: int = 50, multiple: int = 1) -> list:
+    """Greedy CTC texts of `lines` read by the recogniser at `path` with tinyinfer (characters
+    from its `character` metadata, tinyinfer.ocr.ctc)."""
+    from tinyinfer import InferenceSession
+    from tinyinfer.ocr import ctc
+
+    sess = InferenceSession(path)
+    chars = ctc.load_characters(sess.get_modelmeta().custom_metadata_map)
+    out = [None] * len(lines)
+    for part, x in line_batches(lines, batch, multiple):
+        (p,) = sess.run(None, {sess.get_inputs()[0].name: x})
+        for i, row in zip(part, p):
+            out[i] = ctc.decode(row, chars, "greedy").text
+    return out
+
+
+def line_accuracy(path: str, lines, texts, multiple: int = 1) -> tuple:
+    """(lines read exactly, lines) — the recognisers' held-out metric."""
+    got = read_lines(path, lines, multiple=multiple)
+    return sum(a == b for a, b in zip(got, texts)), len(texts)
+
+
 def latency(path: str, shape: str, runs: int = 50) -> str:
     """Median of `python -m tinyinfer bench PATH --shape SHAPE --runs N --threads 1`."""
     cmd = [sys.executable, "-m", "tinyinfer", "bench", path, "--shape", shape, "--runs", str(runs),

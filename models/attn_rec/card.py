@@ -88,35 +88,13 @@ def feeds():
 
 
 def batches(batch=50):
-    """(indices, x) for the held-out lines in batches of similar width, each padded to its batch's
-    widest line (at least 320)."""
-    lines, _ = heldout()
-    order = sorted(range(len(lines)), key=lambda i: (lines[i].shape[1], i))
-    for k in range(0, len(order), batch):
-        part = order[k:k + batch]
-        w = max(320, max(lines[i].shape[1] for i in part))
-        yield part, textgen.to_input([lines[i] for i in part], w)
-
-
-def read(path, batch=50):
-    """Greedy CTC texts of the held-out lines with tinyinfer (tinyinfer.ocr.ctc)."""
-    from tinyinfer import InferenceSession
-    from tinyinfer.ocr import ctc
-
-    sess = InferenceSession(path)
-    chars = ctc.load_characters(sess.get_modelmeta().custom_metadata_map)
-    out = [None] * len(heldout()[1])
-    for part, x in batches(batch):
-        (p,) = sess.run(None, {"x": x})
-        for i, row in zip(part, p):
-            out[i] = ctc.decode(row, chars, "greedy").text
-    return out
+    """(indices, x) for the held-out lines in batches of similar width (zoo.line_batches)."""
+    return zoo.line_batches(heldout()[0], batch)
 
 
 def evaluate(path):
-    texts = heldout()[1]
-    got = read(path)
-    return sum(a == b for a, b in zip(got, texts)), len(texts)
+    lines, texts = heldout()
+    return zoo.line_accuracy(path, lines, texts)
 
 
 if __name__ == "__main__":

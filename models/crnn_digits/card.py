@@ -72,30 +72,11 @@ def feeds():
     return {"x": np.zeros((1, 3, 48, 320), np.float32)}
 
 
-def read(path, batch=50):
-    """Greedy CTC texts of the held-out lines with tinyinfer (tinyinfer.ocr.ctc), in batches of
-    lines of similar width (each padded to its batch's widest line, at least 320)."""
-    from tinyinfer import InferenceSession
-    from tinyinfer.ocr import ctc
-
-    sess = InferenceSession(path)
-    chars = ctc.load_characters(sess.get_modelmeta().custom_metadata_map)
-    lines, _ = heldout()
-    order = sorted(range(len(lines)), key=lambda i: (lines[i].shape[1], i))
-    out = [None] * len(lines)
-    for k in range(0, len(order), batch):
-        part = order[k:k + batch]
-        w = max(320, max(lines[i].shape[1] for i in part))
-        (p,) = sess.run(None, {"x": textgen.to_input([lines[i] for i in part], (w + 3) // 4 * 4)})
-        for i, row in zip(part, p):
-            out[i] = ctc.decode(row, chars, "greedy").text
-    return out
-
-
 def evaluate(path):
-    texts = heldout()[1]
-    got = read(path)
-    return sum(a == b for a, b in zip(got, texts)), len(texts)
+    """Greedy CTC over the held-out lines in batches of similar width, each padded to its batch's
+    widest line (at least 320, a multiple of 4: the conv stack's stride)."""
+    lines, texts = heldout()
+    return zoo.line_accuracy(path, lines, texts, multiple=4)
 
 
 if __name__ == "__main__":

@@ -118,13 +118,15 @@ def _member(v: View, node: ir.Node, chains: dict, opset: int = 0):
         else:
             zi = dict(pairs)[i]
             zp = v.const(node.inputs[zi]) if len(node.inputs) > zi and node.inputs[zi] else None
-            dt = zp.dtype if zp is not None else np.dtype(np.uint8)
+            # the table's inputs take x's declared type where known, so the op's own checks see
+            # the real types (an int8 x with a uint8 zero point raises below and stays unfused)
+            declared = v.types.get(name)
+            if declared is not None and getattr(declared, "elem_type", 0):
+                dt = dtypes.to_numpy(declared.elem_type)
+            else:
+                dt = zp.dtype if zp is not None else np.dtype(np.uint8)
             if dt not in _BYTES:
                 return None
-            declared = v.types.get(name)
-            if declared is not None and getattr(declared, "elem_type", 0) and \
-                    dtypes.to_numpy(declared.elem_type) != dt:
-                return None  # x and its zero point differ in type: the op reports it at run time
             r, t = name, np.arange(256, dtype=np.uint8).view(dt)  # every byte of x, in order
         if root is not None and r != root:
             return None
